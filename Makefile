@@ -1,0 +1,114 @@
+# Kosodate: the README's commands live here.
+#   make run    start with demo data on SQLite at http://127.0.0.1:8000 (web server + worker)
+#   make test   install what tests need and run every check and test (PostgreSQL + Redis + SQLite)
+# Every Python tool comes from the project's own .venv, never from the machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/kosodate
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/core -x"`.
+PYTEST_ARGS ?=
+# The test run sees only what the command line gives it: no variable from the caller's shell that
+# would point it at another database, cache or mail server (a leftover .env is ignored through
+# pyproject's DJANGO_ENV_FILE=).
+TEST_ENV := env -u DATABASE_URL -u REDIS_URL -u EMAIL_URL -u EMAIL_BACKEND -u SMS_BACKEND \
+	-u DJANGO_DEBUG DJANGO_ENV_FILE=
+PYTEST := $(VENV)/bin/pytest -p no:cacheprovider
+# Checks that import the settings need no secret: they run as a developer would.
+MANAGE := DJANGO_ENV_FILE= DJANGO_DEBUG=1 $(PY) manage.py
+
+help:
+	@echo "make run    start Kosodate with demo data on http://$(HOST):$(PORT) (Ctrl-C stops it)"
+	@echo "make test   run every check and test (needs PostgreSQL, Redis; installs Chromium)"
+	@echo "make lint   ruff, migrations and translation checks only"
+	@echo "make bench  the rush benchmarks (see docs/benchmarks.md)"
+
+# A venv made by another Python (or a half-made one) is replaced, not patched.
+$(PY):
+	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && \
+	  "$$python" -m venv --clear $(VENV)
+
+# `pip install --group` (PEP 735) needs pip 25.1 or newer: upgrade pip first.
+$(STAMP): pyproject.toml | $(PY)
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+	  { echo "$(VENV) uses Python < 3.12: remove it (rm -rf $(VENV)) and run make again." >&2; exit 1; }
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet --group dev
+	@touch $@
+
+install: $(STAMP)
+
+# Translations are compiled from the committed .po files (msgfmt comes from Debian's gettext).
+messages: $(STAMP)
+	@scripts/ensure-packages gettext
+	@$(MANAGE) compilemessages --ignore=$(VENV) >/dev/null
+
+run: $(STAMP) messages
+	@$(MANAGE) migrate --no-input >/dev/null
+	@$(MANAGE) demo_data --url "http://$(HOST):$(PORT)/"
+	@echo "Starting the web server and the background worker; Ctrl-C stops both."
+	@# The worker gets its own process group (setsid) so that stopping it also stops the child
+	@# its autoreloader runs; the web server stops with Ctrl-C in the foreground.
+	@export DJANGO_DEBUG=1; \
+	  setsid $(PY) manage.py db_worker & worker=$$!; \
+	  trap 'kill -TERM -- -$$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  trap 'exit 0' INT TERM; \
+	  $(PY) manage.py runserver --skip-checks $(HOST):$(PORT)
+
+chromium:
+	@scripts/ensure-packages chromium font
+
+services:
+	@scripts/check-services "$(PG_URL)" "$(REDIS_TEST_URL)"
+
+lint: $(STAMP) messages
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=sqlite://:memory: $(MANAGE) makemigrations --check --dry-run
+
+# One database leg as a shell command. pytest's exit code 5 means it ran no test: a failure for the
+# full run (CI would otherwise pass having tested nothing), but fine when PYTEST_ARGS picked tests
+# that one leg skips.
+define pytest_leg
+( status=0; $(TEST_ENV) $(1) $(PYTEST) --create-db $(2) $(PYTEST_ARGS) || status=$$?; \
+  if [ $$status = 5 ]; then \
+    if [ -n "$(strip $(PYTEST_ARGS))" ]; then status=0; \
+    else echo "pytest collected no tests: the test run is broken." >&2; fi; \
+  fi; exit $$status )
+endef
+PG_LEG = $(call pytest_leg,DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL),)
+SQLITE_LEG = $(call pytest_leg,,-m "not postgres")
+# The two legs run side by side, one per core (TEST_PARALLEL=0: one after the other). Each has its
+# own database; only the PostgreSQL leg uses Redis. The SQLite leg's output follows the other's.
+TEST_PARALLEL ?= 1
+SQLITE_LOG := test-artifacts/sqlite-leg.log
+
+test: $(STAMP) messages chromium services lint
+ifeq ($(TEST_PARALLEL),0)
+	@echo "== PostgreSQL + Redis: the whole suite =="
+	@$(PG_LEG)
+	@echo "== SQLite (the embedded default): everything but the PostgreSQL-only tests =="
+	@$(SQLITE_LEG)
+else
+	@mkdir -p $(dir $(SQLITE_LOG)); start=$$SECONDS; \
+	$(SQLITE_LEG) >$(SQLITE_LOG) 2>&1 & sqlite=$$!; \
+	trap 'pkill -TERM -P $$sqlite 2>/dev/null; kill $$sqlite 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	echo "== PostgreSQL + Redis: the whole suite (the SQLite leg runs alongside) =="; \
+	pg=0; $(PG_LEG) || pg=$$?; \
+	sq=0; wait $$sqlite || sq=$$?; trap - EXIT INT TERM; \
+	echo "== SQLite (the embedded default): everything but the PostgreSQL-only tests =="; \
+	cat $(SQLITE_LOG); \
+	verdict() { [ "$$1" = 0 ] && echo passed || echo "FAILED (exit $$1)"; }; \
+	echo "== PostgreSQL + Redis: $$(verdict $$pg); SQLite: $$(verdict $$sq); both in $$((SECONDS - start)) s"; \
+	[ $$pg = 0 ] && [ $$sq = 0 ]
+endif
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+.PHONY: help install messages run chromium services lint test bench

@@ -1,0 +1,69 @@
+"""The staff portal's menu. Each domain adds its entry here when it adds staff pages; an entry
+shows only to the roles that may open it (the views check again with back_office_required)."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
+from kosodate.accounts.models import User
+from kosodate.accounts.staff_views import STAFF_MENU_RESIDENTS
+from kosodate.childcare.staff_views import STAFF_MENU_CHILDCARE
+from kosodate.events.staff_views import STAFF_MENU_EVENTS
+from kosodate.health.staff_views import STAFF_MENU_HEALTH
+
+from .access import user_has_role
+
+MUNICIPAL = (User.Role.MUNICIPAL_STAFF,)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    roles: tuple[str, ...] | None = None  # None: every back-office role
+    superuser_only: bool = False
+
+
+NAVIGATION = (
+    NavItem(pgettext_lazy("staff menu", "Dashboard"), "backoffice:dashboard"),
+    NavItem(
+        pgettext_lazy("staff menu", "Announcements"),
+        "backoffice:announcement_list",
+        roles=MUNICIPAL,
+    ),
+    NavItem(
+        pgettext_lazy("staff menu", "Maintenance"), "backoffice:maintenance_list", roles=MUNICIPAL
+    ),
+    NavItem(STAFF_MENU_RESIDENTS, "staff_accounts_search", roles=MUNICIPAL),
+    NavItem(STAFF_MENU_HEALTH, "staff_health_notice_list", roles=MUNICIPAL),
+    NavItem(
+        STAFF_MENU_CHILDCARE,
+        "childcare_staff:index",
+        roles=(User.Role.MUNICIPAL_STAFF, User.Role.FACILITY_STAFF),
+    ),
+    NavItem(
+        STAFF_MENU_EVENTS,
+        "events_staff:list",
+        roles=(User.Role.MUNICIPAL_STAFF, User.Role.FACILITY_STAFF),
+    ),
+    NavItem(
+        pgettext_lazy("staff menu", "System administration"), "admin:index", superuser_only=True
+    ),
+)
+
+
+def navigation_for(user, current_path: str) -> list[dict]:
+    """The entries `user` may open; the one containing `current_path` is marked current."""
+    items = []
+    for item in NAVIGATION:
+        if item.superuser_only and not (user.is_superuser and user.is_staff):
+            continue
+        if not user_has_role(user, item.roles):
+            continue
+        url = reverse(item.url_name)
+        is_root = item.url_name == "backoffice:dashboard"
+        current = current_path == url if is_root else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "current": current})
+    return items

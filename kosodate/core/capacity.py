@@ -1,0 +1,49 @@
+"""The locking contract for anything with a limited number of places (ARCHITECTURE.md habit 3,
+after pretix's locking.rst): temporary-care days, event sessions, consultation slots.
+
+    with capacity_locked(Child.objects.filter(pk__in=ids), FacilityDay.objects.filter(pk=day.pk)):
+        held = Booking.objects.filter(day=day, status__in=HOLDING).count()   # recount from rows
+        if held < capacity:
+            Booking.objects.create(...)                                      # then write
+
+The block is one transaction. Its rows are locked once, on entry ("late": read and validate
+everything you can before, outside the transaction), group by group in the order given and by
+primary key inside a group. Every caller names its groups in the same order (for example children
+before facility days), so two requests never wait for each other in a cycle. Inside the block,
+count what is taken from the rows themselves — never from a cached or denormalised number read
+before the lock — and write before leaving. Database constraints stay as the backstop.
+
+On PostgreSQL the rows are locked with SELECT … FOR UPDATE. On SQLite, which has no row locks,
+settings open every transaction with BEGIN IMMEDIATE (transaction_mode), so the whole block holds
+the database's write lock from its first statement: the same guarantee, with less concurrency.
+
+Only the rows of scarce resources belong here; side effects (email, notifications) are written
+inside the block as rows and delivered on commit (habit 5).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import models, transaction
+
+
+@contextmanager
+def capacity_locked(*querysets: models.QuerySet, using: str | None = None) -> Iterator[list]:
+    """Open a transaction and lock the rows of each queryset, in the order given (by primary key
+    within each); yield them as one list per queryset. Nested inside another atomic block it still
+    holds (the locks last until the outer transaction ends), but the lock is then no longer late:
+    call it outside, so that nothing slow runs while the rows are locked."""
+    alias = using or (querysets[0].db if querysets else "default")
+    with transaction.atomic(using=alias):
+        yield [list(qs.select_for_update().order_by("pk")) for qs in querysets]
+
+
+def lock_row_get_or_create(model: type[models.Model], **lookup) -> models.Model:
+    """The row to lock for `lookup` (unique in the table), created if missing. Call it before
+    capacity_locked(): two requests creating the same row at once both end up with the one row
+    (the losing INSERT is ignored), and no transaction is held meanwhile."""
+    row = model._default_manager.filter(**lookup).first()
+    if row is None:
+        model._default_manager.bulk_create([model(**lookup)], ignore_conflicts=True)
+        row = model._default_manager.get(**lookup)
+    return row

@@ -1,0 +1,50 @@
+"""The services a municipality can switch on (Municipality.*_enabled)."""
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    flag: str
+    name: str | Promise
+    description: str | Promise
+
+
+SERVICES = (
+    Service(
+        "childcare",
+        "childcare_enabled",
+        _("Temporary childcare"),
+        _("See free places at every facility and book a day of care online."),
+    ),
+    Service(
+        "events",
+        "events_enabled",
+        _("Events and classes"),
+        _(
+            "Classes, play sessions and parents' meetups at support centres: apply and cancel online."
+        ),
+    ),
+    Service(
+        "familysupport",
+        "familysupport_enabled",
+        _("Family support"),
+        _("Find a family-support helper for pick-ups and short care, and send a request."),
+    ),
+    Service(
+        "consultations",
+        "consultations_enabled",
+        _("Consultations"),
+        _("Ask a nursery teacher, public health nurse or dietitian about your child."),
+    ),
+    Service(
+        "health",
+        "health_info_enabled",
+        _("Immunisations and checkups"),
+        _("Your child's immunisation schedule, checkups and notices for their age."),
+    ),
+)
