@@ -1,0 +1,181 @@
+"""allauth adapter: sign-in with the per-account lock, emails through the outbox (Japanese with
+English below), the terms stage after the second step, and password changes that end the
+other sessions.
+
+Settings: ACCOUNT_ADAPTER in config/settings.py. What each SECURITY.md row relies on here is listed
+in docs/security.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.app_settings import LoginMethod
+from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
+from allauth.core import context as allauth_context
+from allauth.core import ratelimit
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from kosodate.core.selectors import municipality_get
+from kosodate.core.services import message_email_send
+
+from . import selectors, services
+from .models import AuthEvent, User
+
+# One message for every way a password sign-in can fail (wrong password, unknown address or
+# member number, locked account), so the page never tells whether an account exists (6.3.8).
+SIGNIN_FAILED = _(
+    "The email address or member number, or the password, is not correct. Passwords are "
+    "case-sensitive. After several failed attempts the account is locked for a while; "
+    "its owner receives an email."
+)
+
+
+def email_render_bilingual(template_prefix: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Subject and body of `<template_prefix>_subject.txt` / `_message.txt`, in Japanese with the
+    English version below (the outbox adds the official-address and phishing footer)."""
+    subjects, bodies = [], []
+    for language in ("ja", "en"):
+        with translation.override(language):
+            subject = render_to_string(f"{template_prefix}_subject.txt", context)
+            subjects.append(" ".join(subject.split()))
+            bodies.append(render_to_string(f"{template_prefix}_message.txt", context).strip())
+    return " / ".join(subjects), "\n\n----------\n\n".join(bodies)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "email_password_mismatch": SIGNIN_FAILED,
+        "username_password_mismatch": SIGNIN_FAILED,
+        "invalid_login": SIGNIN_FAILED,
+        "too_many_login_attempts": _(
+            "Too many sign-in attempts from here. Please wait a few minutes and try again, or "
+            "reset your password."
+        ),
+        "invalid_password_reset": _(
+            "This password reset link cannot be used: it is older than 60 minutes, was already "
+            "used, or the password has changed since. Please ask for a new link."
+        ),
+    }
+
+    # --- Emails: every one goes through the outbox and the worker ---------------------------
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        site = settings.SITE_URL.rstrip("/")
+        ctx = {
+            "email": email,
+            "municipality": municipality_get(),
+            "site_url": site,
+            "reset_url": site + reverse("account_reset_password"),
+            "help_url": site + reverse("signin_help"),
+            **context,
+        }
+        user = ctx.get("user")
+        if not isinstance(user, User):
+            user = None
+        subject, body = email_render_bilingual(template_prefix, ctx)
+        message_email_send(
+            to=email,
+            subject=subject,
+            body=body,
+            user=user,
+            kind=template_prefix.rsplit("/", 1)[-1],
+        )
+
+    def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
+        # allauth leaves the user out of a notice's context; the templates greet them by name.
+        super().send_notification_mail(
+            template_prefix, user, context={"user": user, **(context or {})}, email=email
+        )
+
+    # --- Passwords (the rules, 8–128 characters included, are AUTH_PASSWORD_VALIDATORS) ----
+    def set_password(self, user, password: str) -> None:
+        # Change and set (My Page) come through here; a reset by link calls the service itself.
+        services.user_password_set(user=user, password=password, request=allauth_context.request)
+
+    # --- Sign-in and the per-account lock -------------------------------------------------------
+    def authenticate(self, request, **credentials):
+        """Check the password, counting failures against the account the identifier names.
+        A locked account fails like a wrong password, even with the right one (its owner was
+        told by email); an unknown identifier fails the same way and counts nothing."""
+        account = self._account_for_credentials(credentials)
+        locked = account is not None and selectors.account_lock_active(user=account) is not None
+        # Always check the password (allauth hashes a dummy one for unknown identifiers), so a
+        # locked or unknown account answers no faster than any other.
+        user = super().authenticate(request, **credentials)
+        if locked:
+            services.login_failure_register(user=account, request=request)
+            return None
+        if user is not None:
+            services.login_success_register(user=user, request=request)
+        elif account is not None:
+            services.login_failure_register(user=account, request=request)
+        else:
+            services.auth_event_record(
+                kind=AuthEvent.Kind.LOGIN_FAILURE,
+                request=request,
+                method="email" if "email" in credentials else "member_number",
+                unknown_account=True,
+            )
+        return user
+
+    def _account_for_credentials(self, credentials: dict) -> User | None:
+        email = credentials.get(LoginMethod.EMAIL.value)
+        if email:
+            users = filter_users_by_email(email, prefer_verified=True, for_login=True)
+            if users:
+                return users[0]
+        username = credentials.get(LoginMethod.USERNAME.value)
+        if username and username != email:
+            return get_user_by_username(username)
+        return None
+
+    def pre_login(self, request, user, **kwargs):
+        # During a maintenance window only back-office accounts sign in (to end it): anyone else
+        # gets the maintenance page (kosodate.core.middleware.MaintenanceModeMiddleware).
+        from kosodate.core.middleware import MaintenanceModeMiddleware
+        from kosodate.core.selectors import maintenance_active
+
+        if not user.is_back_office:
+            window = maintenance_active()
+            if window is not None:
+                return MaintenanceModeMiddleware._unavailable(request, window)
+        return super().pre_login(request, user, **kwargs)
+
+    def post_login(self, request, user, **kwargs):
+        # Before this sign-in is logged, so it is compared with the earlier ones only.
+        services.new_device_signin_notify(user=user, request=request)
+        services.auth_event_record(kind=AuthEvent.Kind.LOGIN_SUCCESS, user=user, request=request)
+        return super().post_login(request, user, **kwargs)
+
+    def logout(self, request) -> None:
+        if request.user.is_authenticated:
+            services.auth_event_record(
+                kind=AuthEvent.Kind.LOGOUT, user=request.user, request=request
+            )
+        super().logout(request)
+
+    def login_failed_ratelimit_clear(self, request, *, user: User) -> None:
+        """Forget allauth's per-identifier failure throttle for the member number too (allauth
+        itself clears it for the email addresses after a reset)."""
+        key = self._get_login_attempts_cache_key(request, username=user.username)
+        ratelimit.clear(request, action="login_failed", key=key)
+
+    # --- Login stages ---------------------------------------------------------------------------
+    def get_login_stages(self) -> list[str]:
+        # allauth's own stages (email verification, the second step, trusted browser) first: the
+        # terms are asked once the person has fully proved who they are.
+        # Our second-step stage replaces allauth's (same key): it also asks for SMS and email
+        # codes, and starts with the person's default method (kosodate.accounts.mfa).
+        stages = [
+            "kosodate.accounts.mfa.SecondStepStage"
+            if stage == "allauth.mfa.stages.AuthenticateStage"
+            else stage
+            for stage in super().get_login_stages()
+        ]
+        return [*stages, "kosodate.accounts.stages.TermsStage"]

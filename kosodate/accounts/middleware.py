@@ -1,0 +1,156 @@
+"""Terms that change while someone is signed in (a "remember me" session lasts 14 days); the
+session lifetime; staff without an authenticator app or passkey."""
+
+import time
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from . import selectors
+from .models import TermsAcceptance
+
+TERMS_CURRENT_CACHE_KEY = "accounts:terms_current_id:v1"
+# A new version that comes into effect is asked for within this many seconds.
+TERMS_CURRENT_CACHE_SECONDS = 60
+# The terms version this session's person is known to have accepted (saves a query per page).
+SESSION_TERMS_KEY = "kosodate_terms_accepted"
+
+
+class TermsRequiredMiddleware:
+    """A resident who is signed in when a new terms version comes into effect accepts it before
+    anything else, as at sign-in (kosodate.accounts.stages.TermsStage). Only page views (GET) are
+    sent to the terms page: a form sent from a page opened earlier is not thrown away."""
+
+    OPEN_PREFIXES = ("/static/", "/i18n/", "/healthz", "/admin/", "/dev/", "/signin-help/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        redirect = self._terms_redirect(request)
+        return redirect or self.get_response(request)
+
+    def _terms_redirect(self, request):
+        user = getattr(request, "user", None)
+        if (
+            request.method not in ("GET", "HEAD")
+            or user is None
+            or not user.is_authenticated
+            or not user.is_resident
+            or request.path_info.startswith(self.OPEN_PREFIXES)
+        ):
+            return None
+        current_id = cache.get(TERMS_CURRENT_CACHE_KEY)
+        if current_id is None:
+            current = selectors.terms_current()
+            current_id = current.pk if current else 0
+            cache.set(TERMS_CURRENT_CACHE_KEY, current_id, TERMS_CURRENT_CACHE_SECONDS)
+        if not current_id or request.session.get(SESSION_TERMS_KEY) == current_id:
+            return None
+        if TermsAcceptance.objects.filter(user=user, terms_id=current_id).exists():
+            request.session[SESSION_TERMS_KEY] = current_id
+            return None
+        terms_url = reverse("signin_terms")
+        if request.path in (terms_url, reverse("account_logout")):
+            return None
+        return HttpResponseRedirect(f"{terms_url}?{urlencode({'next': request.get_full_path()})}")
+
+
+# --- Session lifetime (SECURITY.md "Sessions") ----------------------------------------------------
+# Django knows only one expiry (the cookie's, which a busy session keeps pushing back); the time
+# of the sign-in and of the last request are kept in the session to enforce both limits.
+SESSION_SIGNED_IN_AT_KEY = "kosodate_signed_in_at"
+SESSION_LAST_SEEN_KEY = "kosodate_last_seen"
+# The last-seen time is written at most this often, so not every page view saves the session.
+LAST_SEEN_RESOLUTION_SECONDS = 60
+
+
+class SessionLifetimeMiddleware:
+    """Signs the person out after SESSION_IDLE_SECONDS without a request (unless they ticked
+    "remember me") and SESSION_ABSOLUTE_SECONDS after signing in (SESSION_REMEMBER_SECONDS with
+    "remember me"), whatever they do in between."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self._expired_response(request)
+        return response or self.get_response(request)
+
+    def _expired_response(self, request):
+        from django.conf import settings
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        from .forms_signin import SESSION_REMEMBER_KEY
+
+        session = request.session
+        now = time.time()
+        signed_in_at = session.get(SESSION_SIGNED_IN_AT_KEY)
+        if signed_in_at is None:
+            # Sessions from before this middleware (or a test's force_login) start counting now.
+            session[SESSION_SIGNED_IN_AT_KEY] = session[SESSION_LAST_SEEN_KEY] = now
+            return None
+        remember = bool(session.get(SESSION_REMEMBER_KEY))
+        absolute = (
+            settings.SESSION_REMEMBER_SECONDS if remember else settings.SESSION_ABSOLUTE_SECONDS
+        )
+        last_seen = session.get(SESSION_LAST_SEEN_KEY, signed_in_at)
+        reason = None
+        if now - signed_in_at > absolute:
+            reason = "absolute"
+        elif not remember and now - last_seen > settings.SESSION_IDLE_SECONDS:
+            reason = "idle"
+        if reason is None:
+            if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+                session[SESSION_LAST_SEEN_KEY] = now
+            return None
+        from allauth.account.internal.flows.logout import logout
+
+        from . import services
+        from .models import AuthEvent
+
+        services.auth_event_record(
+            kind=AuthEvent.Kind.LOGOUT, user=user, request=request, timeout=reason
+        )
+        logout(request)
+        next_url = request.get_full_path() if request.method in ("GET", "HEAD") else "/"
+        query = urlencode({"next": next_url, "expired": reason})
+        return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
+
+
+# --- Staff must have an authenticator app or a passkey (SECURITY.md "Second step") -------------
+SESSION_STRONG_SECOND_STEP_KEY = "kosodate_strong_second_step"
+
+
+class StaffSecondStepMiddleware:
+    """A back-office account without an authenticator app or passkey is sent to the security
+    settings page to set one up before it reaches the back office or the Django admin."""
+
+    PROTECTED_PREFIXES = ("/staff/", "/admin/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        redirect = self._setup_redirect(request)
+        return redirect or self.get_response(request)
+
+    def _setup_redirect(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or not request.path_info.startswith(self.PROTECTED_PREFIXES)
+            or not user.is_back_office
+            or request.session.get(SESSION_STRONG_SECOND_STEP_KEY) == user.pk
+        ):
+            return None
+        if selectors.user_has_strong_second_step(user=user):
+            # Staff cannot remove their last app or passkey (MFAAdapter.can_delete_authenticator).
+            request.session[SESSION_STRONG_SECOND_STEP_KEY] = user.pk
+            return None
+        return HttpResponseRedirect(f"{reverse('mypage_security')}?{urlencode({'staff': 1})}")
