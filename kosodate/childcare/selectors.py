@@ -1,0 +1,622 @@
+"""Reads for temporary childcare, including the access-checked getters: another household's
+booking, child or registration, or another facility's booking for facility staff, is a 404."""
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from kosodate.accounts.models import Child, User
+
+from . import rules as R
+from .models import (
+    AgeBand,
+    Booking,
+    Facility,
+    FacilityDay,
+    FacilityStaff,
+    Registration,
+)
+
+
+# --- Facilities -------------------------------------------------------------------------------
+def facilities_active(*, area: str = "") -> list[Facility]:
+    qs = Facility.objects.filter(is_active=True)
+    if area:
+        qs = qs.filter(area=area)
+    return list(qs.order_by("area", "name", "pk"))
+
+
+def facility_areas(*, facilities: list[Facility] | None = None) -> list[tuple[str, str]]:
+    """(area, label in the current language) of the active facilities, for the area filter."""
+    if facilities is None:
+        facilities = Facility.objects.filter(is_active=True).only("area", "area_en")
+    seen: dict[str, str] = {}
+    for facility in facilities:
+        if facility.area and facility.area not in seen:
+            seen[facility.area] = facility.display_area
+    return sorted(seen.items())
+
+
+def facility_get_public(*, pk: int) -> Facility:
+    facility = Facility.objects.filter(pk=pk, is_active=True).first()
+    if facility is None:
+        raise Http404
+    return facility
+
+
+# --- The family's own children, registrations and bookings -------------------------------------
+def household_children(*, user: User) -> QuerySet[Child]:
+    if user.household_id is None:
+        return Child.objects.none()
+    return Child.objects.filter(household_id=user.household_id).order_by("birth_date", "pk")
+
+
+def registrations_for_household(*, user: User) -> list[Registration]:
+    if user.household_id is None:
+        return []
+    return list(
+        Registration.objects.filter(household_id=user.household_id)
+        .select_related("facility", "child")
+        .order_by("facility__name", "child__birth_date", "-created_at")
+    )
+
+
+def registrations_by_child(*, user: User, facility: Facility) -> dict[int, Registration]:
+    """The open (or last) registration of each of the family's children with `facility`."""
+    if user.household_id is None:
+        return {}
+    result: dict[int, Registration] = {}
+    for registration in Registration.objects.filter(
+        household_id=user.household_id, facility=facility
+    ).order_by("created_at", "pk"):
+        current = result.get(registration.child_id)
+        if current is None or registration.status in Registration.OPEN_STATUSES:
+            result[registration.child_id] = registration
+    return result
+
+
+def bookings_for_household(*, user: User, upcoming: bool | None = None) -> QuerySet[Booking]:
+    if user.household_id is None:
+        return Booking.objects.none()
+    qs = Booking.objects.filter(household_id=user.household_id).select_related("facility", "child")
+    today = timezone.localdate()
+    if upcoming is True:
+        return qs.filter(date__gte=today).order_by("date", "start_time", "pk")
+    if upcoming is False:
+        return qs.filter(date__lt=today).order_by("-date", "-start_time", "-pk")
+    return qs.order_by("-date", "pk")
+
+
+def bookings_upcoming_for_mypage(*, user: User, limit: int = 5) -> list[Booking]:
+    """For My Page's "Upcoming bookings": the family's next bookings that still stand."""
+    return list(
+        bookings_for_household(user=user, upcoming=True).filter(status__in=[*Booking.ACTIVE])[
+            :limit
+        ]
+    )
+
+
+def booking_get_for_resident(*, user: User, code: str) -> Booking:
+    """A booking of the signed-in guardian's household; any other is a 404."""
+    if user.household_id is None:
+        raise Http404
+    booking = (
+        Booking.objects.filter(code=code, household_id=user.household_id)
+        .select_related("facility", "child", "household")
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def waitlist_position(*, booking: Booking) -> int | None:
+    """1 for the next family to be offered a place, for a booking on the waiting list."""
+    if booking.status != Booking.Status.WAITLISTED:
+        return None
+    ahead = Booking.objects.filter(day_id=booking.day_id, status=Booking.Status.WAITLISTED).filter(
+        Q(created_at__lt=booking.created_at) | Q(created_at=booking.created_at, pk__lt=booking.pk)
+    )
+    return ahead.count() + 1
+
+
+def penalty_points(*, household_id: int, rules: R.Rules, now: datetime | None = None) -> Decimal:
+    """Late cancellations and no-shows of the last year, weighted by the rules (金沢市 style)."""
+    since = (now or timezone.now()).date() - timedelta(days=365)
+    counts = Booking.objects.filter(household_id=household_id, date__gte=since).aggregate(
+        late=Count("pk", filter=Q(status=Booking.Status.CANCELLED, cancelled_late=True)),
+        no_show=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
+    )
+    return counts["late"] * rules.late_cancel_points + counts["no_show"] * rules.no_show_points
+
+
+def child_month_usage(*, child_ids: list[int], day: date) -> dict[int, dict]:
+    """Per child: the days booked in `day`'s month (any standing booking) and their hours."""
+    first = day.replace(day=1)
+    last = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    usage = {pk: {"dates": set(), "hours": 0.0} for pk in child_ids}
+    for booking in Booking.objects.filter(
+        child_id__in=child_ids, date__range=(first, last), status__in=[*Booking.ACTIVE]
+    ).only("child_id", "date", "start_time", "end_time"):
+        usage[booking.child_id]["dates"].add(booking.date)
+        usage[booking.child_id]["hours"] += booking.hours
+    return usage
+
+
+# --- Availability -----------------------------------------------------------------------------
+@dataclass
+class DayCell:
+    facility: Facility
+    day: date
+    status: str  # rules.AVAILABLE / FEW / FULL / CLOSED, or "" outside the bookable range
+    free: int = 0
+    reason: str = ""  # why closed
+    window: str = ""  # "not_open" / "open" / "closed"
+
+    @property
+    def label(self):
+        return R.STATUS_LABELS.get(self.status, "")
+
+    @property
+    def symbol(self):
+        return R.STATUS_SYMBOLS.get(self.status, "")
+
+
+def _facility_days(facilities: list[Facility], first: date, last: date) -> dict:
+    rows = FacilityDay.objects.filter(
+        facility_id__in=[f.pk for f in facilities], date__range=(first, last)
+    )
+    return {(row.facility_id, row.date): row for row in rows}
+
+
+def availability(
+    *,
+    facilities: list[Facility],
+    band: str,
+    first: date,
+    last: date,
+    now: datetime | None = None,
+) -> dict[date, list[DayCell]]:
+    """For each day from `first` to `last`, each facility's status for a child of `band`. Two
+    queries whatever the number of bookings (the rules row is cached): the facilities are given,
+    and each facility-day row carries its held places (models.FacilityDay)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    english = (get_language() or "ja").startswith("en")
+    defaults = R.municipality_rules()
+    rules = {f.pk: R.rules_for(f, defaults) for f in facilities}
+    rows = _facility_days(facilities, first, last)
+    result: dict[date, list[DayCell]] = {}
+    day = first
+    while day <= last:
+        cells = []
+        for facility in facilities:
+            row = rows.get((facility.pk, day))
+            cells.append(_cell(facility, rules[facility.pk], day, row, band, today, now, english))
+        result[day] = cells
+        day += timedelta(days=1)
+    return result
+
+
+def _cell(facility, rules, day, row, band, today, now, english) -> DayCell:
+    reason = R.closed_reason(rules, day, row, english=english)
+    if reason:
+        return DayCell(facility, day, R.CLOSED, reason=reason)
+    if day < today:
+        return DayCell(facility, day, "")
+    capacity = R.capacity_for(facility, row)
+    held = row.held() if row is not None else {}
+    status, free = R.availability_status(capacity, held, band)
+    window = R.window_state(rules, day, now)
+    return DayCell(facility, day, status, free=free, window=window)
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def month_weeks(month: date) -> list[list[date | None]]:
+    """The month as weeks starting on Sunday (as Japanese calendars do), None outside it."""
+    weeks = calendar.Calendar(firstweekday=6).monthdatescalendar(month.year, month.month)
+    return [[d if d.month == month.month else None for d in week] for week in weeks]
+
+
+# --- Booking checks (read-only; the service checks again under the lock) -----------------------
+@dataclass
+class QuoteLine:
+    child: Child
+    band: str
+    fee: int
+    waitlist: bool = False  # if sent now, it would go on the waiting list
+
+
+@dataclass
+class Quote:
+    facility: Facility
+    day: date
+    start: time
+    end: time
+    lines: list[QuoteLine] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    # Children who need a registration (or its interview) first: (child, registration or None).
+    registration_needed: list[tuple[Child, Registration | None]] = field(default_factory=list)
+    cancel_deadline: datetime | None = None
+    row: FacilityDay | None = None  # the facility-day row, if it exists yet
+
+    @property
+    def total_fee(self) -> int:
+        return sum(line.fee for line in self.lines)
+
+    @property
+    def hours(self) -> float:
+        return R.half_hours(self.start, self.end) / 2
+
+
+def booking_quote(
+    *,
+    user: User,
+    facility: Facility,
+    children: list[Child],
+    day: date,
+    start: time,
+    end: time,
+    now: datetime | None = None,
+) -> Quote:
+    """Everything the rules say about this request before it is sent: problems in the family's
+    words, the fee per child, and whether each child would get a place or go on the waiting list
+    (a preview: the service decides under the lock)."""
+    now = now or timezone.now()
+    rules = R.rules_for(facility)
+    quote = Quote(facility, day, start, end, cancel_deadline=R.cancel_deadline(rules, day))
+    problems = quote.problems
+    if not facility.is_active:
+        problems.append(_("This facility is not taking bookings at the moment."))
+    row = FacilityDay.objects.filter(facility=facility, date=day).first()
+    quote.row = row
+    today = timezone.localdate(now)
+    if day < today:
+        problems.append(_("The date has passed. Choose a date from today on."))
+    else:
+        window = R.window_state(rules, day, now)
+        if window == "not_open":
+            opens = timezone.localtime(R.booking_opens_at(rules, day))
+            problems.append(
+                _("Bookings for this day open on %(date)s.")
+                % {"date": opens.strftime("%Y-%m-%d %H:%M")}
+            )
+        elif window == "closed":
+            closes = timezone.localtime(R.booking_closes_at(rules, day))
+            problems.append(
+                _("Bookings for this day closed at %(date)s. Please contact the facility by phone.")
+                % {"date": closes.strftime("%Y-%m-%d %H:%M")}
+            )
+        reason = R.closed_reason(rules, day, row)
+        if reason:
+            problems.append(
+                _("The facility is closed on that day (%(reason)s).") % {"reason": reason}
+            )
+    problems.extend(_time_problems(rules, facility, start, end))
+    if not children:
+        problems.append(_("Choose at least one child."))
+    if any(child.household_id != user.household_id for child in children):
+        raise Http404  # a tampered form: not this family's child
+    hours_ok = not _time_problems(rules, facility, start, end)
+    registrations = {
+        r.child_id: r
+        for r in Registration.objects.filter(
+            facility=facility,
+            child_id__in=[c.pk for c in children],
+            status__in=Registration.OPEN_STATUSES,
+        )
+    }
+    for child in children:
+        registration = registrations.get(child.pk)
+        if registration is None or registration.status != Registration.Status.ACTIVE:
+            quote.registration_needed.append((child, registration))
+            if registration is None:
+                problems.append(
+                    _(
+                        "%(child)s is not registered with this facility yet. Register first; "
+                        "then you can book."
+                    )
+                    % {"child": child.full_name}
+                )
+            else:
+                problems.append(
+                    _(
+                        "The registration of %(child)s with this facility is not complete yet "
+                        "(%(status)s). You can book once the facility has completed it."
+                    )
+                    % {"child": child.full_name, "status": registration.get_status_display()}
+                )
+        age_problem = R.age_problem(rules, child.birth_date, day)
+        if age_problem:
+            problems.append(f"{child.full_name}: {age_problem}")
+            continue
+        band = R.age_band(child.birth_date, day)
+        quote.lines.append(
+            QuoteLine(child=child, band=band, fee=R.fee_yen(rules, start, end) if hours_ok else 0)
+        )
+    problems.extend(
+        limit_problems(
+            rules=rules, children=children, day=day, hours=quote.hours if hours_ok else 0
+        )
+    )
+    if user.household_id is not None and rules.suspension_points:
+        points = penalty_points(household_id=user.household_id, rules=rules, now=now)
+        if points >= rules.suspension_points:
+            problems.append(
+                _(
+                    "Online booking is paused for your family because of late cancellations or "
+                    "no-shows in the last year (%(points)s points). Please contact the counter."
+                )
+                % {"points": points}
+            )
+    # Preview of places (the copy on the day row; the service recounts under the lock).
+    capacity = R.capacity_for(facility, row)
+    held = dict(row.held()) if row is not None else {b: 0 for b in AgeBand.values}
+    for line in quote.lines:
+        if capacity.free(held, line.band) > 0:
+            held[line.band] = held.get(line.band, 0) + 1
+        else:
+            line.waitlist = True
+    return quote
+
+
+def _time_problems(rules: R.Rules, facility: Facility, start: time, end: time) -> list[str]:
+    problems = []
+    if end <= start:
+        return [_("The end time must be after the start time.")]
+    if start.minute % 30 or end.minute % 30:
+        problems.append(_("Times are in 30-minute steps (for example 9:00 or 9:30)."))
+    if start < facility.opens_at or end > facility.closes_at:
+        problems.append(
+            _("The facility cares for children from %(opens)s to %(closes)s.")
+            % {
+                "opens": facility.opens_at.strftime("%H:%M"),
+                "closes": facility.closes_at.strftime("%H:%M"),
+            }
+        )
+    if R.half_hours(start, end) > rules.max_hours_per_day * 2:
+        problems.append(
+            _("A booking can be at most %(hours)s hours a day.")
+            % {"hours": rules.max_hours_per_day}
+        )
+    return problems
+
+
+def limit_problems(*, rules: R.Rules, children: list[Child], day: date, hours: float) -> list[str]:
+    """Per child: one booking a day, and the monthly limits (days and hours), counting every
+    standing booking (waiting list included)."""
+    problems = []
+    usage = child_month_usage(child_ids=[c.pk for c in children], day=day)
+    for child in children:
+        used = usage[child.pk]
+        if day in used["dates"]:
+            problems.append(
+                _("%(child)s already has a booking (or a waiting-list place) on that day.")
+                % {"child": child.full_name}
+            )
+            continue
+        if rules.monthly_max_days is not None and len(used["dates"]) + 1 > rules.monthly_max_days:
+            problems.append(
+                _("%(child)s would exceed %(limit)s days of care this month.")
+                % {"child": child.full_name, "limit": rules.monthly_max_days}
+            )
+        if rules.monthly_max_hours is not None and used["hours"] + hours > rules.monthly_max_hours:
+            problems.append(
+                _("%(child)s would exceed %(limit)s hours of care this month.")
+                % {"child": child.full_name, "limit": rules.monthly_max_hours}
+            )
+    return problems
+
+
+# --- Facility staff and municipal staff -------------------------------------------------------
+def staff_facilities(*, user: User) -> list[Facility]:
+    """The facilities this staff member works at; municipal staff (and administrators) see all."""
+    if user.is_municipal_staff:
+        return list(Facility.objects.order_by("area", "name", "pk"))
+    return list(Facility.objects.filter(staff_members__user=user).order_by("area", "name", "pk"))
+
+
+def facility_get_for_staff(*, user: User, pk: int) -> Facility:
+    """A facility the staff member works at (municipal staff: any); otherwise a 404."""
+    qs = Facility.objects.filter(pk=pk)
+    if not user.is_municipal_staff:
+        qs = qs.filter(staff_members__user=user)
+    facility = qs.first()
+    if facility is None:
+        raise Http404
+    return facility
+
+
+def facility_get_for_facility_staff(*, user: User, pk: int) -> Facility:
+    """Only the facility's own staff (changes to bookings and registrations are theirs alone)."""
+    facility = Facility.objects.filter(pk=pk, staff_members__user=user).first()
+    if facility is None:
+        raise Http404
+    return facility
+
+
+def is_facility_member(*, user: User, facility: Facility) -> bool:
+    return FacilityStaff.objects.filter(user=user, facility=facility).exists()
+
+
+def _staff_bookings(user: User) -> QuerySet[Booking]:
+    qs = Booking.objects.select_related("facility", "child", "household", "requested_by")
+    if user.is_municipal_staff:
+        return qs
+    return qs.filter(facility__staff_members__user=user)
+
+
+def booking_get_for_staff(*, user: User, code: str) -> Booking:
+    """A booking at a facility the staff member works at (municipal staff: any, to look at)."""
+    booking = _staff_bookings(user).filter(code=code).first()
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def booking_get_for_facility_staff(*, user: User, code: str) -> Booking:
+    """A booking that this member of the facility's own staff may change; anyone else: 404."""
+    booking = (
+        Booking.objects.select_related("facility", "child", "household")
+        .filter(code=code, facility__staff_members__user=user)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def pending_bookings(*, user: User, facility: Facility | None = None) -> list[Booking]:
+    qs = _staff_bookings(user).filter(status=Booking.Status.PENDING, date__gte=timezone.localdate())
+    if facility is not None:
+        qs = qs.filter(facility=facility)
+    return list(qs.order_by("date", "created_at", "pk")[:200])
+
+
+def registrations_for_staff(*, user: User, open_only: bool = True) -> list[Registration]:
+    qs = Registration.objects.select_related("facility", "child", "household", "requested_by")
+    if not user.is_municipal_staff:
+        qs = qs.filter(facility__staff_members__user=user)
+    if open_only:
+        qs = qs.filter(
+            status__in=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED]
+        )
+    return list(qs.order_by("interview_at", "created_at", "pk")[:200])
+
+
+def registration_get_for_staff(*, user: User, pk: int) -> Registration:
+    qs = Registration.objects.select_related("facility", "child", "household", "requested_by")
+    if not user.is_municipal_staff:
+        qs = qs.filter(facility__staff_members__user=user)
+    registration = qs.filter(pk=pk).first()
+    if registration is None:
+        raise Http404
+    return registration
+
+
+def registration_get_for_facility_staff(*, user: User, pk: int) -> Registration:
+    registration = (
+        Registration.objects.select_related("facility", "child", "household")
+        .filter(pk=pk, facility__staff_members__user=user)
+        .first()
+    )
+    if registration is None:
+        raise Http404
+    return registration
+
+
+def roster(*, facility: Facility, day: date) -> list[Booking]:
+    """Who comes that day (and who is waiting), with what carers need: age, allergies, pickup
+    person, the guardian's phone. One query."""
+    return list(
+        Booking.objects.filter(
+            facility=facility,
+            date=day,
+            status__in=[*Booking.HOLDING, Booking.Status.WAITLISTED],
+        )
+        .select_related("child", "requested_by")
+        .order_by("status", "start_time", "child__last_name_kana", "pk")
+    )
+
+
+def facility_day_get(*, facility: Facility, day: date) -> FacilityDay | None:
+    return FacilityDay.objects.filter(facility=facility, date=day).first()
+
+
+def closures_upcoming(*, facility: Facility) -> list[FacilityDay]:
+    return list(
+        FacilityDay.objects.filter(
+            facility=facility, closed=True, date__gte=timezone.localdate()
+        ).order_by("date")[:100]
+    )
+
+
+def capacity_days_upcoming(*, facility: Facility) -> list[FacilityDay]:
+    """Days with their own capacity set (not the usual one)."""
+    return list(
+        FacilityDay.objects.filter(facility=facility, date__gte=timezone.localdate())
+        .filter(
+            Q(places_age0__isnull=False)
+            | Q(places_age1_2__isnull=False)
+            | Q(places_age3__isnull=False)
+            | Q(places_age4_5__isnull=False)
+            | Q(carers__isnull=False)
+        )
+        .order_by("date")[:100]
+    )
+
+
+@dataclass
+class UtilisationRow:
+    facility: Facility
+    place_days: int  # places offered over the month's open days
+    used: int  # places taken (requested, confirmed, attended, no-show)
+    attended: int
+    no_show: int
+    cancelled: int
+    cancelled_late: int
+    waitlisted: int
+
+    @property
+    def rate(self) -> int | None:
+        return round(100 * self.used / self.place_days) if self.place_days else None
+
+
+def utilisation(*, month: date) -> list[UtilisationRow]:
+    """Per facility for a month: places offered (open days × the day's capacity for the band
+    with most places) against places taken, and how bookings ended. Three queries."""
+    first, last = month_bounds(month)
+    facilities = list(Facility.objects.order_by("area", "name", "pk"))
+    rows = _facility_days(facilities, first, last)
+    counts = {
+        row["facility_id"]: row
+        for row in Booking.objects.filter(date__range=(first, last))
+        .values("facility_id")
+        .annotate(
+            used=Count("pk", filter=Q(status__in=[*Booking.HOLDING])),
+            attended=Count("pk", filter=Q(status=Booking.Status.ATTENDED)),
+            no_show=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
+            cancelled=Count("pk", filter=Q(status=Booking.Status.CANCELLED)),
+            cancelled_late=Count(
+                "pk", filter=Q(status=Booking.Status.CANCELLED, cancelled_late=True)
+            ),
+            waitlisted=Count("pk", filter=Q(status=Booking.Status.WAITLISTED)),
+        )
+    }
+    defaults = R.municipality_rules()
+    result = []
+    for facility in facilities:
+        rules = R.rules_for(facility, defaults)
+        place_days = 0
+        day = first
+        while day <= last:
+            row = rows.get((facility.pk, day))
+            if not R.closed_reason(rules, day, row):
+                capacity = R.capacity_for(facility, row)
+                place_days += max(capacity.size(b) for b in AgeBand.values)
+            day += timedelta(days=1)
+        c = counts.get(facility.pk, {})
+        result.append(
+            UtilisationRow(
+                facility=facility,
+                place_days=place_days,
+                used=c.get("used", 0),
+                attended=c.get("attended", 0),
+                no_show=c.get("no_show", 0),
+                cancelled=c.get("cancelled", 0),
+                cancelled_late=c.get("cancelled_late", 0),
+                waitlisted=c.get("waitlisted", 0),
+            )
+        )
+    return result

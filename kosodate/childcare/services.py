@@ -1,0 +1,838 @@
+"""Every change to temporary childcare goes through here.
+
+Capacity follows the locking contract (kosodate/core/capacity.py): anything that takes or frees a
+place locks the facility-day row (children's rows first when a request is made), recounts the
+places held from the bookings, writes, then settles the day — expired offers pass on, and
+families on the waiting list are offered any place that fits — all in one transaction. Status
+changes are compare-and-swap updates, so nothing is approved, promoted or reminded twice. Every
+change is told to the family (notices.py), in-app and by email, delivered after commit."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kosodate.accounts.models import Child, User
+from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
+from kosodate.core.services import audit_log_record
+
+from . import notices, selectors
+from . import rules as R
+from .models import (
+    BAND_FIELDS,
+    AgeBand,
+    Booking,
+    BookingEvent,
+    Facility,
+    FacilityDay,
+    FacilityStaff,
+    Registration,
+)
+
+S = Booking.Status
+
+
+# --- Status changes (compare-and-swap) --------------------------------------------------------
+def _status_change(
+    booking: Booking,
+    *,
+    from_statuses,
+    to: str,
+    actor=None,
+    note: str = "",
+    now: datetime,
+    extra_filter: dict | None = None,
+    **fields,
+) -> bool:
+    """UPDATE … WHERE status IN from_statuses; on success record the history entry and update
+    the instance. False if someone else changed the booking first."""
+    updated = Booking.objects.filter(
+        pk=booking.pk, status__in=list(from_statuses), **(extra_filter or {})
+    ).update(status=to, status_changed_at=now, **fields)
+    if not updated:
+        return False
+    BookingEvent.objects.create(
+        booking=booking,
+        status=to,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        note=note[:500],
+        created_at=now,
+    )
+    booking.status, booking.status_changed_at = to, now
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    return True
+
+
+# --- The facility day under its lock ------------------------------------------------------------
+@dataclass
+class _Day:
+    row: FacilityDay
+    facility: Facility
+    rules: R.Rules
+    capacity: R.Capacity
+    held: dict[str, int]  # places held per band, counted from the bookings
+    waiting: dict[str, int]  # waiting-list requests per band
+    earliest_offer: datetime | None  # the first deadline of an open offer
+
+    def held_changed(self) -> bool:
+        return self.held != self.row.held()
+
+    def write_held(self, now: datetime) -> None:
+        """Store the held counts on the day row (the copy the availability pages read), if they
+        changed."""
+        if self.held_changed():
+            FacilityDay.objects.filter(pk=self.row.pk).update(
+                **{f"held_{BAND_FIELDS[b]}": max(0, n) for b, n in self.held.items()},
+                updated_at=now,
+            )
+            for band, n in self.held.items():
+                setattr(self.row, f"held_{BAND_FIELDS[band]}", max(0, n))
+
+
+def _day_counts(day_id: int) -> tuple[dict, dict, datetime | None]:
+    """(held per band, waiting per band, earliest offer deadline) from the day's bookings: one
+    query, whatever the length of the waiting list."""
+    held = dict.fromkeys(AgeBand.values, 0)
+    waiting = dict.fromkeys(AgeBand.values, 0)
+    earliest = None
+    for row in (
+        Booking.objects.filter(day_id=day_id, status__in=[*Booking.HOLDING, S.WAITLISTED])
+        .values("age_band", "status")
+        .annotate(n=Count("pk"), earliest=Min("offer_expires_at"))
+    ):
+        if row["status"] == S.WAITLISTED:
+            waiting[row["age_band"]] += row["n"]
+        else:
+            held[row["age_band"]] += row["n"]
+        if row["earliest"] is not None and (earliest is None or row["earliest"] < earliest):
+            earliest = row["earliest"]
+    return held, waiting, earliest
+
+
+def _day_load(row: FacilityDay, facility: Facility) -> _Day:
+    # Called with the row locked: the count comes from the bookings, never from the copy.
+    held, waiting, earliest = _day_counts(row.pk)
+    return _Day(
+        row=row,
+        facility=facility,
+        rules=R.rules_for(facility),
+        capacity=R.capacity_for(facility, row),
+        held=held,
+        waiting=waiting,
+        earliest_offer=earliest,
+    )
+
+
+def _booking_starts_at(booking: Booking) -> datetime:
+    return timezone.make_aware(datetime.combine(booking.date, booking.start_time))
+
+
+def _day_settle(day: _Day, *, now: datetime, write: bool = True) -> None:
+    """Pass on offers whose deadline has gone, offer free places to the waiting list in order,
+    and (write=True) store the held counts. Called in every locked block that frees a place, and
+    before a request takes one, so that families already waiting keep their turn."""
+    offers_expired = day.earliest_offer is not None and day.earliest_offer <= now
+    room_for_waiting = any(
+        n and day.capacity.free(day.held, band) > 0 for band, n in day.waiting.items()
+    )
+    if offers_expired or room_for_waiting:
+        _day_queue_settle(day, now=now)
+    if write:
+        day.write_held(now)
+
+
+def _day_queue_settle(day: _Day, *, now: datetime) -> None:
+    queue = list(
+        Booking.objects.filter(day_id=day.row.pk, status__in=[S.WAITLISTED, S.OFFERED])
+        .select_related("facility", "child")
+        .order_by("created_at", "pk")
+    )
+    for booking in queue:
+        expired = booking.status == S.OFFERED and booking.offer_expires_at <= now
+        if expired and _status_change(
+            booking,
+            from_statuses=[S.OFFERED],
+            to=S.CANCELLED,
+            now=now,
+            note="offer not confirmed",
+            cancelled_by=Booking.CancelledBy.SYSTEM,
+            cancel_reason="offer_expired",
+        ):
+            day.held[booking.age_band] -= 1
+            notices.family_notify(
+                booking=booking, event="offer_expired", deadline=booking.offer_expires_at
+            )
+    day.earliest_offer = None
+    for booking in queue:
+        if booking.status == S.OFFERED:
+            if day.earliest_offer is None or booking.offer_expires_at < day.earliest_offer:
+                day.earliest_offer = booking.offer_expires_at
+            continue
+        if booking.status != S.WAITLISTED:
+            continue
+        starts_at = _booking_starts_at(booking)
+        if starts_at <= now or day.capacity.free(day.held, booking.age_band) <= 0:
+            continue
+        deadline = min(now + timedelta(hours=day.rules.offer_confirm_hours), starts_at)
+        if _status_change(
+            booking, from_statuses=[S.WAITLISTED], to=S.OFFERED, now=now, offer_expires_at=deadline
+        ):
+            day.held[booking.age_band] += 1
+            day.waiting[booking.age_band] -= 1
+            notices.family_notify(booking=booking, event="offered", deadline=deadline)
+            _offer_expiry_schedule(booking)
+
+
+def _offer_expiry_schedule(booking: Booking) -> None:
+    # The worker passes the offer on at its deadline; the periodic command
+    # (expire_childcare_offers) is the safety net if the task is lost.
+    from .tasks import offer_expire_task
+
+    def enqueue():
+        offer_expire_task.using(run_after=booking.offer_expires_at).enqueue(booking_id=booking.pk)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _day_row(facility: Facility, day: date) -> FacilityDay:
+    return lock_row_get_or_create(FacilityDay, facility=facility, date=day)
+
+
+# --- Booking requests -------------------------------------------------------------------------
+def booking_request(
+    *,
+    user: User,
+    facility: Facility,
+    children: list[Child],
+    day: date,
+    start: time,
+    end: time,
+    reason: str,
+    pickup_person: str,
+    reason_detail: str = "",
+    notes: str = "",
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Request care for one or more of the family's children on one day. Each child gets a
+    place (申請中, or 確定 where the facility confirms at once) while one fits, otherwise goes on
+    the waiting list — decided under the day's lock, so the day never holds more children than
+    its capacity. Raises ValidationError (nothing saved) if any rule refuses the request."""
+    now = now or timezone.now()
+    quote = selectors.booking_quote(
+        user=user, facility=facility, children=children, day=day, start=start, end=end, now=now
+    )
+    if quote.problems:
+        raise ValidationError(quote.problems)
+    rules = R.rules_for(facility)
+    row = quote.row or _day_row(facility, day)
+    group = uuid.uuid4().hex
+    child_ids = sorted(c.pk for c in children)
+    with capacity_locked(
+        Child.objects.filter(pk__in=child_ids), FacilityDay.objects.filter(pk=row.pk)
+    ) as (_children, [row]):
+        if row.closed:
+            raise ValidationError(_("The facility has just closed that day."))
+        # Limits per child again, now that no other request for these children can run.
+        problems = selectors.limit_problems(
+            rules=rules, children=children, day=day, hours=quote.hours
+        )
+        if problems:
+            raise ValidationError(problems)
+        state = _day_load(row, facility)
+        # Waiting families keep their turn: whatever fits them is offered first.
+        _day_settle(state, now=now, write=False)
+        waiting_before = sum(state.waiting.values())
+        bookings = []
+        for line in quote.lines:
+            if state.capacity.free(state.held, line.band) > 0:
+                status = S.CONFIRMED if facility.auto_approve else S.PENDING
+                state.held[line.band] += 1
+            else:
+                status = S.WAITLISTED
+            booking = Booking.objects.create(
+                facility=facility,
+                day=row,
+                date=day,
+                start_time=start,
+                end_time=end,
+                child=line.child,
+                household_id=user.household_id,
+                requested_by=user,
+                request_group=group,
+                age_band=line.band,
+                reason=reason,
+                reason_detail=reason_detail,
+                pickup_person=pickup_person,
+                notes=notes,
+                fee_yen=line.fee,
+                status=status,
+                created_at=now,
+                status_changed_at=now,
+            )
+            BookingEvent.objects.create(booking=booking, status=status, actor=user, created_at=now)
+            bookings.append(booking)
+        state.write_held(now)
+        position = waiting_before
+        for booking in bookings:
+            if booking.status == S.WAITLISTED:
+                position += 1
+            _notify_new(booking, rules, position=position)
+        if any(b.status == S.PENDING for b in bookings):
+            notices.staff_notify(
+                facility=facility,
+                title=gettext_lazy("New booking request: %(facility)s"),
+                url=_staff_url(),
+            )
+    return bookings
+
+
+def _staff_url() -> str:
+    from django.urls import reverse
+
+    return reverse("childcare_staff:index")
+
+
+def _notify_new(booking: Booking, rules: R.Rules, *, position: int) -> None:
+    if booking.status == S.WAITLISTED:
+        notices.family_notify(booking=booking, event="waitlisted", position=position)
+    elif booking.status == S.CONFIRMED:
+        notices.family_notify(
+            booking=booking, event="confirmed", deadline=R.cancel_deadline(rules, booking.date)
+        )
+    else:
+        notices.family_notify(booking=booking, event="pending")
+
+
+# --- Facility decisions -----------------------------------------------------------------------
+def booking_approve(*, booking: Booking, actor: User, request=None, now=None) -> Booking:
+    """申請中 → 確定, re-checking capacity at this moment (staff may have lowered it since the
+    request took its place). Raises ValidationError if it no longer fits or was decided."""
+    now = now or timezone.now()
+    with capacity_locked(FacilityDay.objects.filter(pk=booking.day_id)) as ([row],):
+        state = _day_load(row, booking.facility)
+        others = dict(state.held)
+        others[booking.age_band] -= 1  # this request's own place
+        if state.capacity.free(others, booking.age_band) <= 0:
+            raise ValidationError(
+                _(
+                    "The day is over capacity for this age: approving would exceed it. Raise the "
+                    "day's capacity, or decline the request."
+                )
+            )
+        if not _status_change(
+            booking, from_statuses=[S.PENDING], to=S.CONFIRMED, actor=actor, now=now
+        ):
+            raise ValidationError(_("This request has already been decided."))
+        audit_log_record(
+            actor=actor,
+            action="childcare.booking.approve",
+            target=booking,
+            subject_user=booking.requested_by,
+            request=request,
+        )
+        notices.family_notify(
+            booking=booking,
+            event="confirmed",
+            deadline=R.cancel_deadline(state.rules, booking.date),
+        )
+        _day_settle(state, now=now)
+    return booking
+
+
+def booking_decline(
+    *, booking: Booking, actor: User, reason: str, request=None, now=None
+) -> Booking:
+    """申請中 or キャンセル待ち → 不承認 with the facility's reason (required); a held place goes to
+    the waiting list."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the family a reason."))
+    with capacity_locked(FacilityDay.objects.filter(pk=booking.day_id)) as ([row],):
+        state = _day_load(row, booking.facility)
+        was = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first()
+        if not _status_change(
+            booking,
+            from_statuses=[S.PENDING, S.WAITLISTED],
+            to=S.DECLINED,
+            actor=actor,
+            now=now,
+            note=reason,
+            decline_reason=reason,
+        ):
+            raise ValidationError(_("This request has already been decided."))
+        if was in Booking.HOLDING:
+            state.held[booking.age_band] -= 1
+        audit_log_record(
+            actor=actor,
+            action="childcare.booking.decline",
+            target=booking,
+            subject_user=booking.requested_by,
+            detail={"reason": reason},
+            request=request,
+        )
+        notices.family_notify(booking=booking, event="declined", reason=reason)
+        _day_settle(state, now=now)
+    return booking
+
+
+def booking_mark_attended(*, booking: Booking, actor: User, request=None, now=None) -> Booking:
+    """確定 → 利用済 (or a no-show corrected), on or after the day."""
+    return _attendance(booking, S.ATTENDED, [S.CONFIRMED, S.NO_SHOW], actor, request, now)
+
+
+def booking_mark_no_show(*, booking: Booking, actor: User, request=None, now=None) -> Booking:
+    """確定 → 無断キャンセル (or an attendance corrected), on or after the day; counts towards the
+    family's penalty points."""
+    return _attendance(booking, S.NO_SHOW, [S.CONFIRMED, S.ATTENDED], actor, request, now)
+
+
+def _attendance(booking, to, from_statuses, actor, request, now) -> Booking:
+    now = now or timezone.now()
+    if booking.date > timezone.localdate(now):
+        raise ValidationError(_("Attendance can be recorded from the day of care."))
+    # Both statuses hold the place, so the count does not change: no lock needed.
+    with transaction.atomic():
+        if not _status_change(booking, from_statuses=from_statuses, to=to, actor=actor, now=now):
+            raise ValidationError(_("This booking cannot be marked that way now."))
+        audit_log_record(
+            actor=actor,
+            action=f"childcare.booking.{to}",
+            target=booking,
+            subject_user=booking.requested_by,
+            request=request,
+        )
+        notices.family_notify(booking=booking, event=to)
+    return booking
+
+
+# --- The family's changes ---------------------------------------------------------------------
+def booking_cancel(*, booking: Booking, user: User, now=None) -> Booking:
+    """Cancel by the family: free until the cancellation deadline; after it, a booking that held
+    a place is recorded as late (penalty points). The place goes to the waiting list at once."""
+    now = now or timezone.now()
+    rules = R.rules_for(booking.facility)
+    with capacity_locked(FacilityDay.objects.filter(pk=booking.day_id)) as ([row],):
+        state = _day_load(row, booking.facility)
+        was = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first()
+        late = was in (S.PENDING, S.CONFIRMED) and now > R.cancel_deadline(rules, booking.date)
+        if not _status_change(
+            booking,
+            from_statuses=Booking.CANCELLABLE,
+            to=S.CANCELLED,
+            actor=user,
+            now=now,
+            note="late" if late else "",
+            cancelled_by=Booking.CancelledBy.FAMILY,
+            cancelled_late=late,
+        ):
+            raise ValidationError(_("This booking can no longer be cancelled online."))
+        if was in Booking.HOLDING:
+            state.held[booking.age_band] -= 1
+        notices.family_notify(booking=booking, event="cancelled_late" if late else "cancelled")
+        _day_settle(state, now=now)
+    return booking
+
+
+def booking_offer_accept(*, booking: Booking, user: User, now=None) -> Booking:
+    """Take the place offered from the waiting list, before its deadline (the place is already
+    held for this booking, so no recount is needed)."""
+    now = now or timezone.now()
+    rules = R.rules_for(booking.facility)
+    with transaction.atomic():
+        if not _status_change(
+            booking,
+            from_statuses=[S.OFFERED],
+            to=S.CONFIRMED,
+            actor=user,
+            now=now,
+            extra_filter={"offer_expires_at__gt": now},
+        ):
+            raise ValidationError(_("This offer has ended: the place passed to the next family."))
+        notices.family_notify(
+            booking=booking, event="confirmed", deadline=R.cancel_deadline(rules, booking.date)
+        )
+    return booking
+
+
+# --- Periodic work (management commands and tasks) ---------------------------------------------
+def booking_offers_expire(*, now: datetime | None = None, booking_id: int | None = None) -> int:
+    """Pass on every offer whose deadline has gone (to the next family waiting), and end waiting-
+    list requests whose day has begun. Returns the number of days settled."""
+    now = now or timezone.now()
+    offers = Booking.objects.filter(status=S.OFFERED, offer_expires_at__lte=now)
+    if booking_id is not None:
+        offers = offers.filter(pk=booking_id)
+    day_ids = set(offers.values_list("day_id", flat=True))
+    for day_id in sorted(day_ids):
+        row = FacilityDay.objects.select_related("facility").get(pk=day_id)
+        with capacity_locked(FacilityDay.objects.filter(pk=day_id)) as ([row_locked],):
+            _day_settle(_day_load(row_locked, row.facility), now=now)
+    if booking_id is None:
+        _waitlists_close(now=now)
+    return len(day_ids)
+
+
+def _waitlists_close(*, now: datetime) -> int:
+    today = timezone.localdate(now)
+    ended = 0
+    # A waiting-list request whose day has come got no place: tell the family it has ended.
+    for booking in Booking.objects.filter(status=S.WAITLISTED, date__lte=today).select_related(
+        "facility", "child", "household"
+    ):
+        if _booking_starts_at(booking) > now:
+            continue
+        with transaction.atomic():
+            if _status_change(
+                booking,
+                from_statuses=[S.WAITLISTED],
+                to=S.CANCELLED,
+                now=now,
+                note="waiting list closed",
+                cancelled_by=Booking.CancelledBy.SYSTEM,
+                cancel_reason="waitlist_closed",
+            ):
+                notices.family_notify(booking=booking, event="waitlist_closed")
+                ended += 1
+    return ended
+
+
+def booking_reminders_send(*, now: datetime | None = None) -> int:
+    """The day-before reminder for every confirmed booking of tomorrow, exactly once each even
+    with several workers: the reminder_sent_at flag is claimed by compare-and-swap in the same
+    transaction that writes the notification (a failure rolls both back)."""
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    sent = 0
+    candidates = Booking.objects.filter(
+        date=tomorrow, status=S.CONFIRMED, reminder_sent_at__isnull=True
+    ).select_related("facility", "child", "household")
+    for booking in candidates:
+        with transaction.atomic():
+            claimed = Booking.objects.filter(
+                pk=booking.pk, status=S.CONFIRMED, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now)
+            if claimed:
+                notices.family_notify(booking=booking, event="reminder")
+                sent += 1
+    return sent
+
+
+# --- Facility registration (利用登録) and the first interview (面談) ----------------------------
+def registration_request(
+    *,
+    user: User,
+    facility: Facility,
+    children: list[Child],
+    preferred_dates: list[date] = (),
+    preferred_note: str = "",
+    now=None,
+) -> list[Registration]:
+    """Ask to register children with a facility; where it holds an interview first, with the
+    family's preferred dates. Raises ValidationError if a child already has an open one."""
+    now = now or timezone.now()
+    if not children:
+        raise ValidationError(_("Choose at least one child."))
+    if any(child.household_id != user.household_id for child in children):
+        raise ValidationError(_("Choose your own children."))
+    if facility.requires_interview and not preferred_dates:
+        raise ValidationError(_("Give at least one date that suits you for the interview."))
+    if any(d < timezone.localdate(now) for d in preferred_dates):
+        raise ValidationError(_("The interview dates must be in the future."))
+    existing = set(
+        Registration.objects.filter(
+            facility=facility,
+            child__in=children,
+            status__in=Registration.OPEN_STATUSES,
+        ).values_list("child_id", flat=True)
+    )
+    if existing:
+        names = ", ".join(c.full_name for c in children if c.pk in existing)
+        raise ValidationError(
+            _("Already registered or requested with this facility: %(names)s") % {"names": names}
+        )
+    dates = list(preferred_dates)[:3] + [None] * (3 - len(list(preferred_dates)[:3]))
+    created = []
+    with transaction.atomic():
+        for child in children:
+            registration = Registration.objects.create(
+                facility=facility,
+                child=child,
+                household_id=user.household_id,
+                requested_by=user,
+                preferred_date_1=dates[0],
+                preferred_date_2=dates[1],
+                preferred_date_3=dates[2],
+                preferred_note=preferred_note,
+                created_at=now,
+            )
+            notices.registration_notify(registration=registration, event="requested")
+            created.append(registration)
+        notices.staff_notify(
+            facility=facility,
+            title=gettext_lazy("New registration request: %(facility)s"),
+            url=_staff_url(),
+        )
+    return created
+
+
+def _registration_change(registration, *, from_statuses, to, actor, request, now, **fields) -> bool:
+    updated = Registration.objects.filter(
+        pk=registration.pk, status__in=list(from_statuses)
+    ).update(status=to, **fields)
+    if updated:
+        registration.status = to
+        for name, value in fields.items():
+            setattr(registration, name, value)
+        audit_log_record(
+            actor=actor,
+            action=f"childcare.registration.{to}",
+            target=registration,
+            subject_user=registration.requested_by,
+            request=request,
+        )
+        notices.registration_notify(registration=registration, event=to)
+    return bool(updated)
+
+
+def registration_interview_schedule(
+    *, registration: Registration, actor: User, interview_at: datetime, request=None, now=None
+) -> Registration:
+    """Set (or move) the interview date; the family is told."""
+    now = now or timezone.now()
+    if interview_at <= now:
+        raise ValidationError(_("The interview must be in the future."))
+    with transaction.atomic():
+        if not _registration_change(
+            registration,
+            from_statuses=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED],
+            to=Registration.Status.INTERVIEW_SCHEDULED,
+            actor=actor,
+            request=request,
+            now=now,
+            interview_at=interview_at,
+        ):
+            raise ValidationError(_("This registration has already been decided."))
+    return registration
+
+
+def registration_complete(*, registration: Registration, actor: User, request=None, now=None):
+    """The interview was held (or none is needed): the child may now be booked."""
+    now = now or timezone.now()
+    fields = {"decided_at": now}
+    if registration.facility.requires_interview:
+        fields["interview_done_at"] = now
+    with transaction.atomic():
+        if not _registration_change(
+            registration,
+            from_statuses=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED],
+            to=Registration.Status.ACTIVE,
+            actor=actor,
+            request=request,
+            now=now,
+            **fields,
+        ):
+            raise ValidationError(_("This registration has already been decided."))
+    return registration
+
+
+def registration_decline(
+    *, registration: Registration, actor: User, reason: str, request=None, now=None
+) -> Registration:
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the family a reason."))
+    with transaction.atomic():
+        if not _registration_change(
+            registration,
+            from_statuses=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED],
+            to=Registration.Status.DECLINED,
+            actor=actor,
+            request=request,
+            now=now,
+            decline_reason=reason,
+            decided_at=now,
+        ):
+            raise ValidationError(_("This registration has already been decided."))
+    return registration
+
+
+# --- Facility settings: capacity, closures, rules ---------------------------------------------
+CAPACITY_FIELDS = (
+    "capacity_mode",
+    "places_age0",
+    "places_age1_2",
+    "places_age3",
+    "places_age4_5",
+    "carers",
+    "max_children",
+)
+DAY_CAPACITY_FIELDS = ("places_age0", "places_age1_2", "places_age3", "places_age4_5", "carers")
+RULE_FIELDS = (*R.FACILITY_OVERRIDES, "open_on_saturdays", "opens_at", "closes_at", "auto_approve")
+
+
+def _facility_save(facility: Facility, fields: tuple, changes: dict, actor, action, request):
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise TypeError(f"cannot change {sorted(unknown)}")
+    changed = sorted(f for f, v in changes.items() if getattr(facility, f) != v)
+    for name, value in changes.items():
+        setattr(facility, name, value)
+    if changed:
+        facility.save(update_fields=[*changed, "updated_at"])
+        audit_log_record(
+            actor=actor, action=action, target=facility, detail={"fields": changed}, request=request
+        )
+    return changed
+
+
+def facility_capacity_update(*, facility: Facility, actor: User, request=None, now=None, **changes):
+    """Change the facility's usual capacity. Days with families waiting are settled at once, so
+    new places go to the waiting list in order."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = _facility_save(
+            facility, CAPACITY_FIELDS, changes, actor, "childcare.facility.capacity", request
+        )
+    if changed:
+        day_ids = sorted(
+            set(
+                Booking.objects.filter(
+                    facility=facility, status=S.WAITLISTED, date__gte=timezone.localdate(now)
+                ).values_list("day_id", flat=True)
+            )
+        )
+        for day_id in day_ids:
+            with capacity_locked(FacilityDay.objects.filter(pk=day_id)) as ([row],):
+                _day_settle(_day_load(row, facility), now=now)
+    return changed
+
+
+def facility_rules_update(*, facility: Facility, actor: User, request=None, **changes):
+    """Change the facility's own rules (empty values fall back to the municipality's)."""
+    with transaction.atomic():
+        return _facility_save(
+            facility, RULE_FIELDS, changes, actor, "childcare.facility.rules", request
+        )
+
+
+def facility_day_capacity_set(
+    *, facility: Facility, day: date, actor: User, request=None, now=None, **values
+) -> FacilityDay:
+    """Capacity for one day only (None: the usual); new places go to the waiting list."""
+    now = now or timezone.now()
+    unknown = set(values) - set(DAY_CAPACITY_FIELDS)
+    if unknown:
+        raise TypeError(f"cannot change {sorted(unknown)}")
+    row = _day_row(facility, day)
+    with capacity_locked(FacilityDay.objects.filter(pk=row.pk)) as ([row],):
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.save(update_fields=[*values, "updated_at"])
+        audit_log_record(
+            actor=actor,
+            action="childcare.day.capacity",
+            target=row,
+            detail={"date": day.isoformat(), **{k: v for k, v in values.items()}},
+            request=request,
+        )
+        _day_settle(_day_load(row, facility), now=now)
+    return row
+
+
+def facility_day_close(
+    *, facility: Facility, day: date, reason: str, actor: User, request=None, now=None
+) -> int:
+    """Close the facility on a day (a closure of its own). Bookings that day are cancelled by the
+    facility, with the reason, and each family told. Returns how many were cancelled."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give a reason: the families are told it."))
+    if day < timezone.localdate(now):
+        raise ValidationError(_("The date has passed."))
+    row = _day_row(facility, day)
+    cancelled = 0
+    with capacity_locked(FacilityDay.objects.filter(pk=row.pk)) as ([row],):
+        row.closed, row.closed_reason = True, reason[:200]
+        row.save(update_fields=["closed", "closed_reason", "updated_at"])
+        state = _day_load(row, facility)
+        for booking in Booking.objects.filter(
+            day_id=row.pk, status__in=list(Booking.CANCELLABLE)
+        ).select_related("facility", "child", "household"):
+            was = booking.status
+            if _status_change(
+                booking,
+                from_statuses=Booking.CANCELLABLE,
+                to=S.CANCELLED,
+                actor=actor,
+                now=now,
+                note=reason,
+                cancelled_by=Booking.CancelledBy.FACILITY,
+                cancel_reason=reason,
+            ):
+                if was in Booking.HOLDING:
+                    state.held[booking.age_band] -= 1
+                notices.family_notify(booking=booking, event="cancelled_by_facility", reason=reason)
+                cancelled += 1
+        audit_log_record(
+            actor=actor,
+            action="childcare.day.close",
+            target=row,
+            detail={"date": day.isoformat(), "reason": reason, "cancelled": cancelled},
+            request=request,
+        )
+        _day_settle(state, now=now)
+    return cancelled
+
+
+def facility_day_reopen(*, facility: Facility, day: date, actor: User, request=None) -> bool:
+    row = FacilityDay.objects.filter(facility=facility, date=day, closed=True).first()
+    if row is None:
+        return False
+    with transaction.atomic():
+        updated = FacilityDay.objects.filter(pk=row.pk, closed=True).update(
+            closed=False, closed_reason="", updated_at=timezone.now()
+        )
+        if updated:
+            audit_log_record(
+                actor=actor,
+                action="childcare.day.reopen",
+                target=row,
+                detail={"date": day.isoformat()},
+                request=request,
+            )
+    return bool(updated)
+
+
+def facility_staff_add(*, facility: Facility, user: User, actor=None) -> FacilityStaff:
+    """Let a facility-staff account work at a facility (system administrators, demo data)."""
+    with transaction.atomic():
+        membership, created = FacilityStaff.objects.get_or_create(facility=facility, user=user)
+        if created:
+            audit_log_record(
+                actor=actor,
+                action="childcare.facility.staff_add",
+                target=facility,
+                subject_user=user,
+            )
+    return membership
+
+
+def roster_viewed(*, facility: Facility, day: date, actor: User, request=None) -> None:
+    """Looking at a day roster shows children's allergies and guardians' phones: logged."""
+    audit_log_record(
+        actor=actor,
+        action="childcare.roster.view",
+        target=facility,
+        detail={"date": day.isoformat()},
+        request=request,
+    )
