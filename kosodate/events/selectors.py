@@ -1,0 +1,212 @@
+"""Reads for events and applications, with the access-checked getters (another household's
+application is a 404)."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from kosodate.accounts.models import Child
+
+from .models import Application, Event, age_in_months
+
+HOLDING_Q = Q(applications__status__in=Application.HOLDING)
+
+
+def events_with_places() -> QuerySet[Event]:
+    """Events annotated with what is taken (families and people holding a place) and how many
+    wait, in one query whatever the number of applications."""
+    return Event.objects.annotate(
+        taken_families=Count("applications", filter=HOLDING_Q),
+        taken_people=Coalesce(
+            Sum("applications__people", filter=HOLDING_Q), Value(0), output_field=IntegerField()
+        ),
+        waiting=Count(
+            "applications",
+            filter=Q(
+                applications__status__in=[
+                    Application.Status.WAITLISTED,
+                    Application.Status.DRAW_PENDING,
+                ]
+            ),
+        ),
+    )
+
+
+def event_places_left(event: Event) -> int:
+    """Places left of an event from events_with_places()."""
+    taken = event.taken_people if event.counts_people else event.taken_families
+    return max(event.capacity - taken, 0)
+
+
+def event_places_taken(*, event: Event) -> int:
+    """Places held right now, counted from the rows (call it under the event's lock)."""
+    holding = Application.objects.filter(event=event, status__in=Application.HOLDING)
+    if event.counts_people:
+        return holding.aggregate(total=Coalesce(Sum("people"), 0))["total"]
+    return holding.count()
+
+
+def event_counts(*, event: Event, household_id: int) -> dict[str, int]:
+    """In one query (an application holds the event's lock meanwhile, so it must be short): places
+    taken, families waiting, the highest waitlist number given, and whether this household has an
+    active application already."""
+    holding = Q(status__in=Application.HOLDING)
+    counts = Application.objects.filter(event=event).aggregate(
+        taken_families=Count("pk", filter=holding),
+        taken_people=Coalesce(Sum("people", filter=holding), 0),
+        waiting=Count("pk", filter=Q(status=Application.Status.WAITLISTED)),
+        top=Coalesce(Max("waitlist_number"), 0),
+        duplicate=Count("pk", filter=Q(household_id=household_id, status__in=Application.ACTIVE)),
+    )
+    counts["taken"] = counts["taken_people"] if event.counts_people else counts["taken_families"]
+    return counts
+
+
+def events_for_residents(
+    *,
+    children: list[Child] | None = None,
+    from_date: date | None = None,
+    place: str = "",
+    free_only: bool = False,
+    now=None,
+) -> list[Event]:
+    """Upcoming events not cancelled, filtered: `children` (any of them fits the target age on
+    the day), from a date, at a place, with places left (first-come) or still taking lottery
+    applications."""
+    now = now or timezone.now()
+    events = events_with_places().filter(cancelled_at__isnull=True, ends_at__gt=now)
+    if from_date is not None:
+        start = timezone.make_aware(datetime.combine(from_date, time.min))
+        events = events.filter(starts_at__gte=start)
+    if place:
+        events = events.filter(Q(place=place) | Q(place_en=place))
+    result = []
+    for event in events.order_by("starts_at", "pk"):
+        event.places_left = event_places_left(event)
+        if free_only:
+            if event.is_lottery:
+                if not (event.drawn_at is None and event.applications_close_at > now):
+                    continue
+            elif event.places_left <= 0:
+                continue
+        if children is not None and event.has_age_range:
+            day = timezone.localdate(event.starts_at)
+            if not any(event.age_fits(age_in_months(c.birth_date, day)) for c in children):
+                continue
+        result.append(event)
+    return result
+
+
+def events_in_month(*, first: date) -> list[Event]:
+    """Events not cancelled starting in the month of `first` (a month's first day)."""
+    following = (first + timedelta(days=32)).replace(day=1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    end = timezone.make_aware(datetime.combine(following, time.min))
+    return list(
+        Event.objects.filter(
+            cancelled_at__isnull=True, starts_at__gte=start, starts_at__lt=end
+        ).order_by("starts_at", "pk")
+    )
+
+
+def event_places() -> list[str]:
+    """Every place of an upcoming event, for the filter."""
+    return list(
+        Event.objects.filter(cancelled_at__isnull=True, ends_at__gt=timezone.now())
+        .order_by("place")
+        .values_list("place", flat=True)
+        .distinct()
+    )
+
+
+def event_get_public(*, pk: int) -> Event:
+    """An event residents may see (not cancelled ones, which have ended for them)."""
+    event = get_object_or_404(events_with_places(), pk=pk, cancelled_at__isnull=True)
+    event.places_left = event_places_left(event)
+    return event
+
+
+def event_get_for_staff(*, pk: int) -> Event:
+    event = get_object_or_404(events_with_places(), pk=pk)
+    event.places_left = event_places_left(event)
+    return event
+
+
+def events_for_staff() -> QuerySet[Event]:
+    return events_with_places().order_by("-starts_at", "-pk")
+
+
+def application_active_for_household(*, event: Event, household) -> Application | None:
+    if household is None:
+        return None
+    return (
+        Application.objects.filter(event=event, household=household, status__in=Application.ACTIVE)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def application_get_for_resident(*, user, pk: int) -> Application:
+    """The application if it belongs to the user's household; a 404 otherwise."""
+    if user.household_id is None:
+        raise Http404
+    return get_object_or_404(
+        Application.objects.select_related("event", "user").prefetch_related("children"),
+        pk=pk,
+        household_id=user.household_id,
+    )
+
+
+def applications_for_household(*, household) -> list[Application]:
+    if household is None:
+        return []
+    applications = list(
+        Application.objects.filter(household=household)
+        .select_related("event")
+        .prefetch_related("children")
+        .order_by("-event__starts_at", "-pk")
+    )
+    application_positions_fill(applications)
+    return applications
+
+
+def application_positions_fill(applications: list[Application]) -> None:
+    """Set `.position` (1 = next in line) on the waitlisted ones, in one query."""
+    waiting = [a for a in applications if a.status == Application.Status.WAITLISTED]
+    if not waiting:
+        return
+    numbers = (
+        Application.objects.filter(
+            event_id__in={a.event_id for a in waiting}, status=Application.Status.WAITLISTED
+        )
+        .order_by("event_id", "waitlist_number")
+        .values_list("event_id", "waitlist_number")
+    )
+    ranks: dict[tuple[int, int], int] = {}
+    counters: dict[int, int] = {}
+    for event_id, number in numbers:
+        counters[event_id] = counters.get(event_id, 0) + 1
+        ranks[(event_id, number)] = counters[event_id]
+    for application in waiting:
+        application.position = ranks.get((application.event_id, application.waitlist_number))
+
+
+def event_participants(*, event: Event) -> list[Application]:
+    """Applications holding a place or waiting, with their children and guardian, for staff."""
+    return list(
+        Application.objects.filter(event=event)
+        .exclude(status__in=[Application.Status.CANCELLED, Application.Status.NOT_SELECTED])
+        .select_related("user", "household")
+        .prefetch_related("children")
+        .order_by("status", "waitlist_number", "pk")
+    )
+
+
+def household_children(*, household) -> list[Child]:
+    if household is None:
+        return []
+    return list(Child.objects.filter(household=household).order_by("birth_date", "pk"))

@@ -1,0 +1,719 @@
+"""Every change to events and applications (ARCHITECTURE.md: services.py).
+
+Places follow the locking contract of kosodate/core/capacity.py: anything that takes or frees a
+place runs inside capacity_locked() on the event's row, recounts the places from the application
+rows and only then writes. State changes that a background command may race on (offers expiring,
+the lottery, reminders) are compare-and-swap updates as well. Notifications are rows written in
+the same transaction; their emails leave after commit (core.services.notification_send)."""
+
+import random
+import secrets
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kosodate.accounts.models import Child
+from kosodate.core.capacity import capacity_locked
+from kosodate.core.services import audit_log_record, notification_send
+
+from . import selectors
+from .models import Application, Event, age_in_months
+
+EVENT_EDITABLE_FIELDS = (
+    "title",
+    "title_en",
+    "description",
+    "description_en",
+    "category",
+    "place",
+    "place_en",
+    "starts_at",
+    "ends_at",
+    "min_age_months",
+    "max_age_months",
+    "capacity",
+    "capacity_unit",
+    "per_family_limit",
+    "fee",
+    "bring",
+    "bring_en",
+    "applications_open_at",
+    "applications_close_at",
+    "mode",
+    "offer_hours",
+    "cancel_hours_before",
+)
+# An offer made close to the event ends this long before it starts, and is not made at all when
+# less than OFFER_MIN_HOURS would be left to answer.
+OFFER_ENDS_BEFORE_START = timedelta(hours=3)
+OFFER_MIN = timedelta(hours=1)
+# Reminders go out the day before at this local time.
+REMINDER_TIME = time(9, 0)
+
+
+# --- Background work, scheduled on commit ----------------------------------------------------
+def _schedule(task_name: str, run_after: datetime) -> None:
+    """Have the worker run one of tasks.py's sweeps at `run_after` (after this transaction
+    commits). Each sweep is idempotent and safe in several workers, so a duplicate or a cron run
+    of the same management command does no harm; robust=True: a failure to enqueue must not turn
+    the staff's or resident's committed request into an error page (cron still catches it)."""
+
+    def enqueue():
+        from . import tasks
+
+        getattr(tasks, task_name).using(run_after=run_after).enqueue()
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _event_schedule(event: Event) -> None:
+    if event.is_lottery and event.drawn_at is None:
+        _schedule("events_run_due_draws_task", event.applications_close_at)
+    day_before = timezone.localdate(event.starts_at) - timedelta(days=1)
+    _schedule(
+        "events_send_reminders_task",
+        timezone.make_aware(datetime.combine(day_before, REMINDER_TIME)),
+    )
+    _schedule("events_expire_offers_task", event.starts_at)
+
+
+# --- Staff: events ------------------------------------------------------------------------------
+def _event_check(event: Event) -> None:
+    errors: dict[str, Any] = {}
+    if event.starts_at and event.ends_at and event.ends_at <= event.starts_at:
+        errors["ends_at"] = _("The end must be after the start.")
+    if (
+        event.applications_open_at
+        and event.applications_close_at
+        and event.applications_close_at <= event.applications_open_at
+    ):
+        errors["applications_close_at"] = _("Applications must close after they open.")
+    elif (
+        event.applications_close_at
+        and event.starts_at
+        and (event.applications_close_at > event.starts_at)
+    ):
+        errors["applications_close_at"] = _("Applications must close before the event starts.")
+    if (
+        event.min_age_months is not None
+        and event.max_age_months is not None
+        and event.max_age_months < event.min_age_months
+    ):
+        errors["max_age_months"] = _("The oldest age must not be below the youngest.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def event_create(*, actor, request=None, **fields: Any) -> Event:
+    """Create an event (checked: times in order, age range); audit-logged."""
+    unknown = set(fields) - set(EVENT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"event_create() cannot set {sorted(unknown)}")
+    event = Event(**fields, created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    _event_check(event)
+    with transaction.atomic():
+        event.save()
+        audit_log_record(
+            actor=actor,
+            action="event.create",
+            target=event,
+            detail={"title": event.title},
+            request=request,
+        )
+        _event_schedule(event)
+    return event
+
+
+def event_update(*, event: Event, actor, request=None, **changes: Any) -> Event:
+    """Change an event's fields; more places are offered to the waitlist at once. The mode
+    cannot change once someone applied, nor anything once the lottery was drawn except texts."""
+    unknown = set(changes) - set(EVENT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"event_update() cannot change {sorted(unknown)}")
+    with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
+        stored = locked[0]
+        changed = sorted(f for f, v in changes.items() if getattr(stored, f) != v)
+        if "mode" in changed and stored.applications.exists():
+            raise ValidationError(
+                {"mode": _("People have applied already: the way places are given stays.")}
+            )
+        for field, value in changes.items():
+            setattr(event, field, value)
+        _event_check(event)
+        if not changed:
+            return event
+        event.save(update_fields=[*changed, "updated_at"])
+        audit_log_record(
+            actor=actor,
+            action="event.update",
+            target=event,
+            detail={"fields": changed},
+            request=request,
+        )
+        _event_schedule(event)
+        if not event.is_cancelled and (not event.is_lottery or event.drawn_at is not None):
+            _waitlist_promote(event=event)
+    return event
+
+
+def event_copy_initial(*, event: Event) -> dict[str, Any]:
+    """The fields of a new event copied from `event` (the staff then change the dates)."""
+    return {field: getattr(event, field) for field in EVENT_EDITABLE_FIELDS}
+
+
+def event_cancel(*, event: Event, actor, reason: str = "", request=None) -> int:
+    """Cancel the event and every active application, telling each applicant. Compare-and-swap:
+    cancelling twice tells nobody twice. Returns how many applications were cancelled."""
+    now = timezone.now()
+    with capacity_locked(Event.objects.filter(pk=event.pk)):
+        if not Event.objects.filter(pk=event.pk, cancelled_at__isnull=True).update(
+            cancelled_at=now, cancel_reason=reason, updated_at=now
+        ):
+            return 0
+        event.cancelled_at, event.cancel_reason = now, reason
+        applications = list(
+            Application.objects.filter(event=event, status__in=Application.ACTIVE).select_related(
+                "user"
+            )
+        )
+        Application.objects.filter(pk__in=[a.pk for a in applications]).update(
+            status=Application.Status.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=Application.CancelledBy.EVENT,
+            offer_expires_at=None,
+            updated_at=now,
+        )
+        audit_log_record(
+            actor=actor,
+            action="event.cancel",
+            target=event,
+            detail={"title": event.title, "applications": len(applications)},
+            request=request,
+        )
+        for application in applications:
+            _notify(
+                application,
+                "events.event_cancelled",
+                _("Cancelled: %(title)s"),
+                _(
+                    "We are sorry: %(title)s on %(date)s has been cancelled.\n%(reason)s\n"
+                    "Your application has been cancelled; there is nothing you need to do."
+                ),
+                reason=reason,
+            )
+    return len(applications)
+
+
+# --- Residents: applying ------------------------------------------------------------------------
+def _application_check(
+    *, event: Event, user, children: list[Child], adults: int, now: datetime
+) -> None:
+    if event.is_cancelled:
+        raise ValidationError(_("This event has been cancelled."), code="cancelled")
+    if now < event.applications_open_at:
+        raise ValidationError(
+            _("Applications open on %(time)s."),
+            code="not_open",
+            params={"time": _format_time(event.applications_open_at)},
+        )
+    if now >= event.applications_close_at:
+        raise ValidationError(_("Applications for this event have closed."), code="closed")
+    if user.household_id is None:
+        raise ValidationError(
+            _("Register your household on My Page before applying."), code="no_household"
+        )
+    if any(child.household_id != user.household_id for child in children):
+        raise ValidationError(_("Choose only your own children."), code="not_own_child")
+    if adults < 0:
+        raise ValidationError({"adults": _("Enter 0 or more.")}, code="adults")
+    people = adults + len(children)
+    if people < 1:
+        raise ValidationError(_("Choose who will come."), code="nobody")
+    if people > event.per_family_limit:
+        raise ValidationError(
+            _("At most %(limit)s people per family can come (you chose %(people)s)."),
+            code="per_family_limit",
+            params={"limit": event.per_family_limit, "people": people},
+        )
+    if event.has_age_range:
+        if not children:
+            raise ValidationError(
+                {"children": _("This event is for children: choose at least one child.")},
+                code="child_required",
+            )
+        day = timezone.localdate(event.starts_at)
+        too = [c for c in children if not event.age_fits(age_in_months(c.birth_date, day))]
+        if too:
+            raise ValidationError(
+                {
+                    "children": _(
+                        "%(names)s will not be of the target age on the day of the event."
+                    )
+                    % {"names": ", ".join(c.full_name for c in too)}
+                },
+                code="age",
+            )
+    if event.counts_people and people > event.capacity:
+        raise ValidationError(
+            _("The event has only %(capacity)s places."),
+            code="capacity",
+            params={"capacity": event.capacity},
+        )
+
+
+def application_create(*, event: Event, user, children: list[Child], adults: int) -> Application:
+    """Apply for an event for the user's household. Checked: window, target age, per-family limit,
+    one active application per household (a unique constraint backs it). First come: confirmed if
+    a place is left, else put on the waitlist with the next number — decided under the event's
+    lock from the rows. Lottery: recorded for the draw. Raises ValidationError."""
+    now = timezone.now()
+    _application_check(event=event, user=user, children=children, adults=adults, now=now)
+    people = adults + len(children)
+    duplicate = ValidationError(
+        _("Your household has already applied for this event."), code="duplicate"
+    )
+    try:
+        with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
+            event = locked[0]
+            # Everything may have changed while this request waited for the lock.
+            _application_check(event=event, user=user, children=children, adults=adults, now=now)
+            counts = selectors.event_counts(event=event, household_id=user.household_id)
+            if counts["duplicate"]:
+                raise duplicate
+            application = Application(
+                event=event, household_id=user.household_id, user=user, adults=adults, people=people
+            )
+            need = people if event.counts_people else 1
+            position = None
+            if event.is_lottery:
+                application.status = Application.Status.DRAW_PENDING
+            elif counts["taken"] + need <= event.capacity and not counts["waiting"]:
+                # Free places with families waiting exist only when none of them fits (a big
+                # family in an event counted in people): a newcomer must not jump that queue.
+                application.status = Application.Status.CONFIRMED
+                application.confirmed_at = now
+            else:
+                application.status = Application.Status.WAITLISTED
+                application.waitlist_number = counts["top"] + 1
+                position = counts["waiting"] + 1
+            application.save()
+            Application.children.through.objects.bulk_create(
+                [
+                    Application.children.through(application=application, child=child)
+                    for child in children
+                ]
+            )
+            _notify_application_state(application, position=position)
+    except IntegrityError as error:
+        # The unique constraint caught a double submission that raced past the check above.
+        raise duplicate from error
+    return application
+
+
+# --- Residents: cancelling, confirming an offer ----------------------------------------------
+def application_cancel(*, application: Application, user) -> bool:
+    """Cancel an active application of the user's household before the cancellation deadline;
+    a place it held goes to the waitlist's next family. Returns False if already inactive."""
+    now = timezone.now()
+    event = application.event
+    if now >= event.cancellation_deadline() and application.status in Application.HOLDING:
+        raise ValidationError(
+            _("Online cancellation ended on %(time)s. Please call the place of the event instead."),
+            code="too_late",
+            params={"time": _format_time(event.cancellation_deadline())},
+        )
+    with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
+        event = locked[0]
+        updated = Application.objects.filter(
+            pk=application.pk,
+            household_id=user.household_id,
+            status__in=Application.ACTIVE,
+        ).update(
+            status=Application.Status.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=Application.CancelledBy.RESIDENT,
+            offer_expires_at=None,
+            updated_at=now,
+        )
+        if not updated:
+            return False
+        application.refresh_from_db()
+        _notify(
+            application,
+            "events.application_cancelled",
+            _("Cancellation received: %(title)s"),
+            _("Your application for %(title)s on %(date)s has been cancelled."),
+        )
+        _waitlist_promote(event=event, now=now)
+    return True
+
+
+def application_offer_accept(*, application: Application, user) -> bool:
+    """Take the offered place: compare-and-swap OFFERED (and not expired) → CONFIRMED. Returns
+    False when the offer is no longer open."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Application.objects.filter(
+            pk=application.pk,
+            household_id=user.household_id,
+            status=Application.Status.OFFERED,
+            offer_expires_at__gt=now,
+        ).update(
+            status=Application.Status.CONFIRMED,
+            confirmed_at=now,
+            offer_expires_at=None,
+            updated_at=now,
+        )
+        if updated:
+            application.refresh_from_db()
+            _notify_application_state(application)
+    return bool(updated)
+
+
+# --- The waitlist -------------------------------------------------------------------------------
+def _offer_deadline(event: Event, now: datetime) -> datetime | None:
+    deadline = min(
+        now + timedelta(hours=event.offer_hours), event.starts_at - OFFER_ENDS_BEFORE_START
+    )
+    return deadline if deadline - now >= OFFER_MIN else None
+
+
+def _waitlist_promote(*, event: Event, now: datetime | None = None) -> int:
+    """Offer each free place to exactly one waiting family, in waitlist order (call under the
+    event's lock; the notifications are rows, emailed after commit). Returns how many offers."""
+    now = now or timezone.now()
+    if event.is_cancelled or (event.is_lottery and event.drawn_at is None):
+        return 0
+    deadline = _offer_deadline(event, now)
+    if deadline is None:
+        return 0
+    offers = 0
+    free = event.capacity - selectors.event_places_taken(event=event)
+    waiting = Application.objects.filter(
+        event=event, status=Application.Status.WAITLISTED
+    ).order_by("waitlist_number")
+    for application in waiting:
+        if free <= 0:
+            break
+        need = application.people if event.counts_people else 1
+        if need > free:
+            continue
+        if Application.objects.filter(
+            pk=application.pk, status=Application.Status.WAITLISTED
+        ).update(status=Application.Status.OFFERED, offer_expires_at=deadline, updated_at=now):
+            free -= need
+            offers += 1
+            _schedule("events_expire_offers_task", deadline)
+            application.status, application.offer_expires_at = Application.Status.OFFERED, deadline
+            _notify_application_state(application)
+    return offers
+
+
+def offers_expire(*, now: datetime | None = None) -> int:
+    """Every offer past its deadline passes to the next family (events_expire_offers). Safe with
+    several workers: each expiry is a compare-and-swap under the event's lock, so an offer
+    expires once and each freed place is offered once. Returns how many expired."""
+    now = now or timezone.now()
+    expired = 0
+    due = (
+        Application.objects.filter(status=Application.Status.OFFERED, offer_expires_at__lte=now)
+        .order_by("event_id")
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    for event_id in list(due):
+        with capacity_locked(Event.objects.filter(pk=event_id)) as (locked,):
+            if not locked:
+                continue
+            event = locked[0]
+            stale = list(
+                Application.objects.filter(
+                    event=event, status=Application.Status.OFFERED, offer_expires_at__lte=now
+                ).select_related("event", "user")
+            )
+            for application in stale:
+                if Application.objects.filter(
+                    pk=application.pk,
+                    status=Application.Status.OFFERED,
+                    offer_expires_at__lte=now,
+                ).update(
+                    status=Application.Status.CANCELLED,
+                    cancelled_at=now,
+                    cancelled_by=Application.CancelledBy.OFFER_EXPIRED,
+                    offer_expires_at=None,
+                    updated_at=now,
+                ):
+                    expired += 1
+                    _notify(
+                        application,
+                        "events.offer_expired",
+                        _("The offered place has passed on: %(title)s"),
+                        _(
+                            "The place offered to you for %(title)s on %(date)s was not "
+                            "confirmed in time, so it has passed to the next family."
+                        ),
+                    )
+            _waitlist_promote(event=event, now=now)
+    return expired
+
+
+def waitlists_close(*, now: datetime | None = None) -> int:
+    """Once an event has started, whoever still waits did not get a place (落選); open offers
+    lapse. Compare-and-swap, so running it twice tells nobody twice."""
+    now = now or timezone.now()
+    closed = 0
+    waiting = Application.objects.filter(
+        event__starts_at__lte=now,
+        status__in=[
+            Application.Status.WAITLISTED,
+            Application.Status.OFFERED,
+            Application.Status.DRAW_PENDING,
+        ],
+    ).select_related("event", "user")
+    for application in waiting:
+        if Application.objects.filter(pk=application.pk, status=application.status).update(
+            status=Application.Status.NOT_SELECTED, offer_expires_at=None, updated_at=now
+        ):
+            closed += 1
+    return closed
+
+
+# --- The lottery --------------------------------------------------------------------------------
+def lottery_order(*, application_ids: list[int], seed: str) -> list[int]:
+    """The drawn order: anyone can repeat it from the stored seed and the applications' ids."""
+    order = sorted(application_ids)
+    random.Random(seed).shuffle(order)  # noqa: S311 (reproducible on purpose; the seed is secret until drawn)
+    return order
+
+
+def _lottery_claim(*, event_id: int, now: datetime, seed: str) -> bool:
+    # Compare-and-swap on drawn_at: of several workers only one draws.
+    return bool(
+        Event.objects.filter(pk=event_id, drawn_at__isnull=True, cancelled_at__isnull=True).update(
+            drawn_at=now, draw_seed=seed, updated_at=now
+        )
+    )
+
+
+def lottery_draw(*, event: Event, now: datetime | None = None) -> bool:
+    """Draw the lottery of an event whose window has closed, once: winners in drawn order are
+    confirmed while places last, the others waitlisted in drawn order; everyone is told. Returns
+    False if it was drawn already (or is not due)."""
+    now = now or timezone.now()
+    if not event.is_lottery or now < event.applications_close_at:
+        return False
+    with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
+        event = locked[0]
+        seed = secrets.token_hex(16)
+        if not _lottery_claim(event_id=event.pk, now=now, seed=seed):
+            return False
+        event.drawn_at, event.draw_seed = now, seed
+        pending = {
+            a.pk: a
+            for a in Application.objects.filter(
+                event=event, status=Application.Status.DRAW_PENDING
+            ).select_related("event", "user")
+        }
+        order = lottery_order(application_ids=list(pending), seed=seed)
+        Event.objects.filter(pk=event.pk).update(draw_order=order)
+        event.draw_order = order
+        taken = selectors.event_places_taken(event=event)
+        number = 0
+        for application_id in order:
+            application = pending[application_id]
+            need = application.people if event.counts_people else 1
+            if taken + need <= event.capacity:
+                taken += need
+                application.status = Application.Status.CONFIRMED
+                application.confirmed_at = now
+            else:
+                number += 1
+                application.status = Application.Status.WAITLISTED
+                application.waitlist_number = number
+            application.save(
+                update_fields=["status", "confirmed_at", "waitlist_number", "updated_at"]
+            )
+            _notify_application_state(application)
+        audit_log_record(
+            actor=None,
+            action="event.lottery_draw",
+            target=event,
+            detail={"seed": seed, "order": order, "applications": len(order)},
+        )
+    return True
+
+
+def lotteries_run_due(*, now: datetime | None = None) -> int:
+    """Draw every lottery whose window has closed (events_run_due_draws); returns how many this
+    call drew."""
+    now = now or timezone.now()
+    due = Event.objects.filter(
+        mode=Event.Mode.LOTTERY,
+        drawn_at__isnull=True,
+        cancelled_at__isnull=True,
+        applications_close_at__lte=now,
+    )
+    return sum(1 for event in list(due) if lottery_draw(event=event, now=now))
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+def reminders_send(*, now: datetime | None = None) -> int:
+    """The day before an event, remind every confirmed family, exactly once (compare-and-swap on
+    reminded_at). Returns how many were reminded."""
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(tomorrow, datetime.min.time()))
+    due = Application.objects.filter(
+        status=Application.Status.CONFIRMED,
+        reminded_at__isnull=True,
+        event__cancelled_at__isnull=True,
+        event__starts_at__gte=start,
+        event__starts_at__lt=start + timedelta(days=1),
+    ).select_related("event", "user")
+    sent = 0
+    for application in due:
+        with transaction.atomic():
+            if Application.objects.filter(
+                pk=application.pk, reminded_at__isnull=True, status=Application.Status.CONFIRMED
+            ).update(reminded_at=now):
+                sent += 1
+                _notify(
+                    application,
+                    "events.reminder",
+                    _("Tomorrow: %(title)s"),
+                    _(
+                        "A reminder: %(title)s is tomorrow, %(date)s, at %(place)s.\n"
+                        "What to bring: %(bring)s"
+                    ),
+                )
+    return sent
+
+
+# --- Staff: attendance and messages ---------------------------------------------------------
+def attendance_record(*, event: Event, attended_ids: set[int], actor, request=None) -> int:
+    """Mark who came among the confirmed families (the others as absent); audit-logged."""
+    confirmed = Application.objects.filter(event=event, status=Application.Status.CONFIRMED)
+    with transaction.atomic():
+        came = confirmed.filter(pk__in=attended_ids).update(attended=True)
+        confirmed.exclude(pk__in=attended_ids).update(attended=False)
+        audit_log_record(
+            actor=actor,
+            action="event.attendance",
+            target=event,
+            detail={"attended": sorted(attended_ids)},
+            request=request,
+        )
+    return came
+
+
+def participants_message(*, event: Event, actor, subject: str, body: str, request=None) -> int:
+    """Send a message to every family holding a place (a notification and an email each);
+    audit-logged. Returns how many were told."""
+    applications = list(
+        Application.objects.filter(event=event, status__in=Application.HOLDING).select_related(
+            "user"
+        )
+    )
+    url = reverse("events:mine")
+    with transaction.atomic():
+        for application in applications:
+            if application.user is not None:
+                notification_send(
+                    user=application.user,
+                    kind="events.staff_message",
+                    title=f"{subject} ({event.title})",
+                    body=body,
+                    url=url,
+                )
+        audit_log_record(
+            actor=actor,
+            action="event.message",
+            target=event,
+            detail={"subject": subject, "recipients": len(applications)},
+            request=request,
+        )
+    return len(applications)
+
+
+# --- Notifications ------------------------------------------------------------------------------
+def _format_time(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+STATE_MESSAGES = {
+    Application.Status.CONFIRMED: (
+        "events.confirmed",
+        _("Confirmed: %(title)s"),
+        _("Your place at %(title)s on %(date)s (%(place)s) is confirmed."),
+    ),
+    Application.Status.DRAW_PENDING: (
+        "events.draw_pending",
+        _("Application received (lottery): %(title)s"),
+        _(
+            "We have your application for %(title)s on %(date)s. Places are drawn by lottery "
+            "after applications close on %(close)s; we will tell you the result."
+        ),
+    ),
+    Application.Status.WAITLISTED: (
+        "events.waitlisted",
+        _("On the waitlist: %(title)s"),
+        _(
+            "%(title)s on %(date)s is full. You are number %(position)s on the waitlist; if a "
+            "place frees, we will offer it to you."
+        ),
+    ),
+    Application.Status.OFFERED: (
+        "events.offered",
+        _("A place is free for you: %(title)s"),
+        _(
+            "A place at %(title)s on %(date)s is free for you. Please confirm by %(deadline)s; "
+            "otherwise it passes to the next family."
+        ),
+    ),
+}
+
+
+def _notify_application_state(application: Application, *, position: int | None = None) -> None:
+    kind, title, body = STATE_MESSAGES[application.status]
+    _notify(application, kind, title, body, position=position)
+
+
+def _notify(application: Application, kind: str, title, body, **extra: Any) -> None:
+    user = application.user
+    if user is None:
+        return
+    event = application.event
+    language = getattr(user, "preferred_language", "") or "ja"
+    with translation.override(language):
+        position = extra.pop("position", None) or ""
+        if application.status == Application.Status.WAITLISTED and not position:
+            position = Application.objects.filter(
+                event_id=application.event_id,
+                status=Application.Status.WAITLISTED,
+                waitlist_number__lte=application.waitlist_number,
+            ).count()
+        params = {
+            "title": event.localized_title,
+            "date": _format_time(event.starts_at),
+            "place": event.localized_place,
+            "bring": event.localized_bring or gettext("nothing in particular"),
+            "close": _format_time(event.applications_close_at),
+            "deadline": _format_time(application.offer_expires_at)
+            if application.offer_expires_at
+            else "",
+            "position": position,
+            **extra,
+        }
+        notification_send(
+            user=user,
+            kind=kind,
+            title=str(title) % params,
+            body=str(body) % params,
+            url=reverse("events:application_detail", args=[application.pk]),
+        )

@@ -1,0 +1,218 @@
+"""Back-office pages for events (/staff/events/): create, edit, copy, cancel; the participants
+list (printable, CSV), attendance and a message to every participant. Looking at participants
+(children's ages and allergies) is audit-logged."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from kosodate.accounts.models import User
+from kosodate.backoffice.access import back_office_required
+from kosodate.core.services import audit_log_record
+
+from . import selectors, services
+from .forms import EventCancelForm, EventStaffForm, ParticipantsMessageForm
+from .models import Application, age_in_months
+
+# The staff menu's entry (kosodate/backoffice/navigation.py); defined here so that its
+# translation lives in this app's catalogue.
+STAFF_MENU_EVENTS = pgettext_lazy("staff menu", "Events and classes")
+
+events_staff_required = back_office_required(
+    roles=[User.Role.MUNICIPAL_STAFF, User.Role.FACILITY_STAFF]
+)
+
+
+def _add_error(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_safe
+@events_staff_required
+def event_list(request):
+    events = list(selectors.events_for_staff()[:200])
+    for event in events:
+        event.places_left = selectors.event_places_left(event)
+    return render(request, "events/staff/list.html", {"events": events, "now": timezone.now()})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@events_staff_required
+def event_create(request, copy_from: int | None = None):
+    initial = {}
+    source = None
+    if copy_from is not None:
+        source = selectors.event_get_for_staff(pk=copy_from)
+        initial = services.event_copy_initial(event=source)
+    form = EventStaffForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_create(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, _("The event was created."))
+            return redirect("events_staff:detail", event.pk)
+    return render(request, "events/staff/form.html", {"form": form, "source": source})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@events_staff_required
+def event_edit(request, pk: int):
+    event = selectors.event_get_for_staff(pk=pk)
+    form = EventStaffForm(request.POST or None, instance=event)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_update(
+                event=event, actor=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_error(form, error)
+        else:
+            messages.success(request, _("The event was saved."))
+            return redirect("events_staff:detail", event.pk)
+    return render(request, "events/staff/form.html", {"form": form, "event": event})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@events_staff_required
+def event_cancel(request, pk: int):
+    event = selectors.event_get_for_staff(pk=pk)
+    form = EventCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        count = services.event_cancel(
+            event=event, actor=request.user, reason=form.cleaned_data["reason"], request=request
+        )
+        messages.success(
+            request,
+            _("The event was cancelled; %(count)s applicant(s) were told.") % {"count": count},
+        )
+        return redirect("events_staff:detail", event.pk)
+    return render(request, "events/staff/cancel.html", {"form": form, "event": event})
+
+
+def _participant_rows(event) -> list[dict]:
+    day = timezone.localdate(event.starts_at)
+    rows = []
+    for application in selectors.event_participants(event=event):
+        rows.append(
+            {
+                "application": application,
+                "children": [
+                    {
+                        "child": child,
+                        "months": age_in_months(child.birth_date, day),
+                    }
+                    for child in application.children.all()
+                ],
+            }
+        )
+    return rows
+
+
+@require_safe
+@events_staff_required
+def event_detail(request, pk: int):
+    event = selectors.event_get_for_staff(pk=pk)
+    rows = _participant_rows(event)
+    audit_log_record(
+        actor=request.user, action="event.participants_view", target=event, request=request
+    )
+    return render(
+        request,
+        "events/staff/detail.html",
+        {
+            "event": event,
+            "confirmed": [
+                r for r in rows if r["application"].status == Application.Status.CONFIRMED
+            ],
+            "others": [r for r in rows if r["application"].status != Application.Status.CONFIRMED],
+        },
+    )
+
+
+@require_safe
+@events_staff_required
+def participants_csv(request, pk: int):
+    event = selectors.event_get_for_staff(pk=pk)
+    audit_log_record(
+        actor=request.user, action="event.participants_export", target=event, request=request
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-participants.csv"'
+    # A byte-order mark, so that Excel opens the Japanese text as UTF-8.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Status"),
+            _("Waitlist number"),
+            _("Guardian"),
+            _("Phone"),
+            _("Email"),
+            _("Adults"),
+            _("Child"),
+            _("Age (months)"),
+            _("Allergies"),
+            _("Attended"),
+        ]
+    )
+    for row in _participant_rows(event):
+        application = row["application"]
+        user = application.user
+        base = [
+            application.get_status_display(),
+            application.waitlist_number or "",
+            user.full_name if user else "",
+            str(user.phone) if user and user.phone else "",
+            user.email if user else "",
+            application.adults,
+        ]
+        attended = {True: _("yes"), False: _("no"), None: ""}[application.attended]
+        children = row["children"] or [None]
+        for item in children:
+            if item is None:
+                writer.writerow([*base, "", "", "", attended])
+            else:
+                child = item["child"]
+                writer.writerow([*base, child.full_name, item["months"], child.allergies, attended])
+    return response
+
+
+@require_POST
+@events_staff_required
+def attendance(request, pk: int):
+    event = selectors.event_get_for_staff(pk=pk)
+    ids = {int(value) for value in request.POST.getlist("attended") if value.isdigit()}
+    came = services.attendance_record(
+        event=event, attended_ids=ids, actor=request.user, request=request
+    )
+    messages.success(request, _("Attendance saved: %(count)s family(ies) came.") % {"count": came})
+    return redirect("events_staff:detail", event.pk)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@events_staff_required
+def participants_message(request, pk: int):
+    event = selectors.event_get_for_staff(pk=pk)
+    form = ParticipantsMessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        count = services.participants_message(
+            event=event, actor=request.user, request=request, **form.cleaned_data
+        )
+        messages.success(
+            request, _("The message was sent to %(count)s family(ies).") % {"count": count}
+        )
+        return redirect("events_staff:detail", event.pk)
+    return render(request, "events/staff/message.html", {"form": form, "event": event})

@@ -1,0 +1,24 @@
+"""Background work for events, run by `manage.py db_worker`; the management commands of the
+same names run them from cron as well (a safety net). Each is safe to run in several workers at
+once. services.py enqueues them on commit: the draw when a lottery's window closes, the expiry
+when an offer's deadline passes, the reminder the day before an event."""
+
+from django.tasks import task
+
+from . import services
+
+
+@task()
+def events_expire_offers_task() -> int:
+    """Offers past their deadline pass on; waitlists of started events close."""
+    return services.offers_expire() + services.waitlists_close()
+
+
+@task()
+def events_run_due_draws_task() -> int:
+    return services.lotteries_run_due()
+
+
+@task()
+def events_send_reminders_task() -> int:
+    return services.reminders_send()

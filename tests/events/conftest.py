@@ -1,0 +1,51 @@
+import pytest
+
+from tests.factories import ChildFactory, HouseholdFactory, UserFactory
+
+
+@pytest.fixture
+def make_family(municipality):
+    """make_family(months=20): a signed-up resident with a household and one child that age."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    counter = iter(range(1000))
+
+    def make(months: int = 20, email: str | None = None, language: str = "ja"):
+        n = next(counter)
+        household = HouseholdFactory()
+        user = UserFactory(
+            household=household,
+            email=email or f"family{n}@example.jp",
+            preferred_language=language,
+        )
+        ChildFactory(
+            household=household,
+            birth_date=timezone.localdate() - timedelta(days=int(months * 30.5) + 10),
+            allergies="卵",
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def family(make_family):
+    return make_family()
+
+
+@pytest.fixture
+def other_family(make_family):
+    return make_family()
+
+
+@pytest.fixture
+def municipal_staff(municipal_staff):
+    """Staff reach the back office only with an authenticator app (or passkey) set up."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    if not Authenticator.objects.filter(user=municipal_staff).exists():
+        TOTP.activate(municipal_staff, generate_totp_secret())
+    return municipal_staff
