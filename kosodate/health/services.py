@@ -1,0 +1,327 @@
+"""Every write of the health app: doses ticked off, notices, preferences, and the reminders."""
+
+import logging
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kosodate.accounts.models import Child, Household, User
+from kosodate.core.services import audit_log_record, message_sms_send, notification_send
+
+from .models import (
+    DoseRecord,
+    HealthNotice,
+    HouseholdSituation,
+    NotificationPreference,
+    ReminderSent,
+    Vaccine,
+)
+from .schedule import DoseProblem, Status, dose_check
+
+logger = logging.getLogger("kosodate.health")
+
+# Reminders: a vaccine whose free period ends within this many days, and a checkup session (or
+# a voucher checkup's window opening) within this many days.
+VACCINE_REMINDER_DAYS = 30
+CHECKUP_REMINDER_DAYS = 7
+
+DOSE_MESSAGES = {
+    DoseProblem.BEFORE_BIRTH: gettext_lazy("The date is before the child's date of birth."),
+    DoseProblem.IN_FUTURE: gettext_lazy("The date is in the future. Record a dose once given."),
+    DoseProblem.TOO_EARLY: gettext_lazy(
+        "This is earlier than the minimum age or interval for this dose (the earliest day was "
+        "%(earliest)s). Check the date in the Maternal and Child Health Handbook."
+    ),
+    DoseProblem.AFTER_LIMIT: gettext_lazy(
+        "This is after the period in which the dose is a free routine immunisation. Check the "
+        "date in the Maternal and Child Health Handbook."
+    ),
+    DoseProblem.NOT_NEEDED: gettext_lazy("Every dose of this vaccine is already recorded."),
+}
+
+
+class DoseWarning(ValidationError):
+    """The date is possible but unusual: the family confirms it to record it anyway."""
+
+
+def dose_message(problem: DoseProblem, *, earliest: date | None = None) -> str:
+    text = str(DOSE_MESSAGES[problem])
+    if "%(earliest)s" in text:
+        text = text % {"earliest": date_format(earliest, "DATE_FORMAT") if earliest else "-"}
+    return text
+
+
+def dose_record(
+    *,
+    user: User,
+    child: Child,
+    vaccine: Vaccine,
+    given_on: date,
+    confirmed: bool = False,
+    today: date | None = None,
+) -> DoseRecord:
+    """Record a dose the child was given. Impossible dates raise ValidationError; an unusual
+    one (too early, after the free period, one too many) raises DoseWarning unless `confirmed`."""
+    from .selectors import doses_by_vaccine, schedule_data
+
+    today = today or timezone.localdate()
+    data = schedule_data()
+    info = next(i for i in data.infos if i.code == vaccine.code)
+    check = dose_check(
+        birth=child.birth_date,
+        today=today,
+        vaccine=info,
+        rules=data.rules,
+        doses_given=doses_by_vaccine(child=child).get(vaccine.code, []),
+        given_on=given_on,
+    )
+    if check.errors:
+        raise ValidationError([dose_message(p) for p in check.errors], code="dose_date")
+    if check.warnings and not confirmed:
+        raise DoseWarning(
+            [dose_message(p, earliest=check.earliest) for p in check.warnings], code="dose_warning"
+        )
+    try:
+        with transaction.atomic():
+            return DoseRecord.objects.create(
+                child=child, vaccine=vaccine, given_on=given_on, recorded_by=user
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("A dose of this vaccine on this date is already recorded."), code="duplicate"
+        ) from None
+
+
+def dose_delete(*, dose: DoseRecord) -> None:
+    """Remove a dose recorded by mistake."""
+    dose.delete()
+
+
+# --- Notices (staff) ----------------------------------------------------------------------
+NOTICE_FIELDS = (
+    "title",
+    "title_en",
+    "body",
+    "body_en",
+    "age_from_months",
+    "age_to_months",
+    "postal_prefix",
+    "town",
+    "situation",
+    "published",
+    "published_at",
+    "ends_at",
+)
+
+
+def notice_create(*, actor: User, request=None, **fields) -> HealthNotice:
+    """Publish a notice for families (audit-logged)."""
+    notice = HealthNotice(created_by=actor, **{k: fields[k] for k in NOTICE_FIELDS if k in fields})
+    notice.full_clean()
+    notice.save()
+    audit_log_record(actor=actor, action="health_notice.create", target=notice, request=request)
+    return notice
+
+
+def notice_update(*, notice: HealthNotice, actor: User, request=None, **fields) -> HealthNotice:
+    """Change a notice (audit-logged)."""
+    for key in NOTICE_FIELDS:
+        if key in fields:
+            setattr(notice, key, fields[key])
+    notice.full_clean()
+    notice.save()
+    audit_log_record(actor=actor, action="health_notice.update", target=notice, request=request)
+    return notice
+
+
+# --- Schedule rows (staff) ------------------------------------------------------------------
+RULE_EDITABLE_FIELDS = (
+    "label",
+    "label_en",
+    "earliest_age",
+    "last_before",
+    "rec_from",
+    "rec_before",
+    "min_interval",
+    "interval_from_dose",
+    "rec_interval_from",
+    "rec_interval_before",
+    "skip_when_late",
+    "source",
+)
+
+
+def schedule_rule_update(*, rule, actor: User, request=None, **fields):
+    """Correct one schedule row when the national schedule changes (audit-logged with the old
+    and new values, so a wrong correction can be traced and undone)."""
+    before = {key: getattr(rule, key) for key in RULE_EDITABLE_FIELDS}
+    for key in RULE_EDITABLE_FIELDS:
+        if key in fields:
+            setattr(rule, key, fields[key])
+    rule.full_clean()
+    changed = {
+        key: [before[key], getattr(rule, key)]
+        for key in RULE_EDITABLE_FIELDS
+        if before[key] != getattr(rule, key)
+    }
+    rule.save()
+    audit_log_record(
+        actor=actor,
+        action="schedule_rule.update",
+        target=rule,
+        detail={"changed": changed},
+        request=request,
+    )
+    return rule
+
+
+# --- Preferences ----------------------------------------------------------------------------
+def notification_preference_save(*, user: User, email: bool, sms_urgent: bool) -> None:
+    NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "sms_urgent": sms_urgent}
+    )
+
+
+def household_situations_set(*, household: Household, situations: list[str]) -> None:
+    """The situations the family chose to tell (replaces the earlier choice)."""
+    with transaction.atomic():
+        HouseholdSituation.objects.filter(household=household).exclude(
+            situation__in=situations
+        ).delete()
+        for situation in situations:
+            HouseholdSituation.objects.get_or_create(household=household, situation=situation)
+
+
+def household_notify(
+    *, user: User, kind: str, title, body, url: str = "", urgent: bool = False
+) -> None:
+    """Tell a person by the channels they chose: always in-app (the notifications page), by
+    email unless they turned it off, and by SMS as well when the message is urgent and they
+    asked for SMS. Security messages do not come through here: they always go by email."""
+    from .selectors import notification_preference_get
+
+    preference = notification_preference_get(user=user)
+    notification = notification_send(
+        user=user, kind=kind, title=title, body=body, url=url, email=preference.email
+    )
+    if urgent and preference.sms_urgent and user.phone:
+        message_sms_send(
+            to=str(user.phone),
+            body=f"{notification.title}\n{notification.body}",
+            user=user,
+            kind=kind,
+        )
+
+
+# --- Reminders -------------------------------------------------------------------------------
+def reminder_claim(*, child: Child, kind: str, key: str) -> bool:
+    """Insert the reminder's sent-marker; False if it was already there (another worker, or an
+    earlier run, sent it). The insert is the compare-and-swap: the unique constraint lets one
+    caller win (on PostgreSQL a second insert waits for the first transaction, then fails)."""
+    try:
+        with transaction.atomic():
+            ReminderSent.objects.create(child=child, kind=kind, key=key)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _guardians(child: Child) -> list[User]:
+    return list(User.objects.filter(household_id=child.household_id, is_active=True))
+
+
+def reminders_send(*, today: date | None = None) -> int:
+    """Send the reminders due today: a vaccine whose free period ends within
+    VACCINE_REMINDER_DAYS, and a checkup (a session of a group checkup, or the opening of a
+    voucher checkup's window) within CHECKUP_REMINDER_DAYS. Each goes out once per child, dose
+    and checkup, however many workers run this at once. Returns how many were sent."""
+    from .selectors import checkups_for_child, schedule_data, schedule_for_child
+
+    today = today or timezone.localdate()
+    data = schedule_data()
+    sent = 0
+    # Children young enough for any routine vaccine (up to the end of HPV at about 17).
+    children = Child.objects.filter(birth_date__gt=today - timedelta(days=366 * 17))
+    for child in children.iterator():
+        for line in schedule_for_child(child=child, today=today, data=data):
+            state = line.state
+            if state.status not in (Status.DUE, Status.OVERDUE, Status.COMING_UP):
+                continue
+            if state.last_date is None or (state.last_date - today).days > VACCINE_REMINDER_DAYS:
+                continue
+            if state.earliest and state.earliest > state.last_date:
+                continue
+            key = f"rule:{state.next_rule.pk}:{state.last_date.isoformat()}"
+            # The marker and the messages commit together: a failure while writing the messages
+            # rolls the marker back, so the next run sends it (exactly once, never zero times).
+            with transaction.atomic():
+                if reminder_claim(child=child, kind=ReminderSent.Kind.VACCINE_CLOSING, key=key):
+                    _vaccine_reminder(child=child, line=line)
+                    sent += 1
+        for checkup_line in checkups_for_child(
+            child=child, today=today, horizon_days=CHECKUP_REMINDER_DAYS
+        ):
+            session = checkup_line.next_session
+            if session is not None:
+                if (session.held_on - today).days > CHECKUP_REMINDER_DAYS:
+                    continue
+                key = f"session:{session.pk}"
+                day = session.held_on
+            elif checkup_line.checkup.method == checkup_line.checkup.Method.VOUCHER:
+                if checkup_line.window_from < today - timedelta(days=1) or (
+                    (checkup_line.window_from - today).days > CHECKUP_REMINDER_DAYS
+                ):
+                    continue
+                key = f"checkup:{checkup_line.checkup.pk}"
+                day = checkup_line.window_from
+            else:
+                continue
+            with transaction.atomic():
+                if reminder_claim(child=child, kind=ReminderSent.Kind.CHECKUP, key=key):
+                    _checkup_reminder(child=child, line=checkup_line, day=day)
+                    sent += 1
+    return sent
+
+
+def _vaccine_reminder(*, child: Child, line) -> None:
+    url = reverse("health_child", args=[child.pk])
+    for user in _guardians(child):
+        with translation.override(user.preferred_language or "ja"):
+            title = _("%(name)s: %(vaccine)s is free until %(date)s") % {
+                "name": child.first_name,
+                "vaccine": line.vaccine.localized_name,
+                "date": date_format(line.state.last_date, "DATE_FORMAT"),
+            }
+            body = _(
+                "The free period for the next dose of %(vaccine)s ends on %(date)s. Please book "
+                "it at a clinic."
+            ) % {
+                "vaccine": line.vaccine.localized_name,
+                "date": date_format(line.state.last_date, "DATE_FORMAT"),
+            }
+            household_notify(
+                user=user, kind="health.vaccine_reminder", title=title, body=body, url=url
+            )
+
+
+def _checkup_reminder(*, child: Child, line, day: date) -> None:
+    url = reverse("health_child", args=[child.pk])
+    for user in _guardians(child):
+        with translation.override(user.preferred_language or "ja"):
+            title = _("%(name)s: %(checkup)s on %(date)s") % {
+                "name": child.first_name,
+                "checkup": line.checkup.localized_name,
+                "date": date_format(day, "DATE_FORMAT"),
+            }
+            body = "\n".join(
+                filter(None, [line.checkup.localized_place, line.checkup.localized_note])
+            )
+            household_notify(
+                user=user, kind="health.checkup_reminder", title=title, body=body, url=url
+            )

@@ -1,0 +1,93 @@
+"""Back-office pages: notices for families (targeted by age, area, situation) and the
+immunisation schedule rows (read here; corrected in the admin, where each row keeps its source)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
+
+from kosodate.accounts.models import User
+from kosodate.backoffice.access import back_office_required
+
+from . import selectors, services
+from .forms import NoticeForm, ScheduleRuleForm
+from .models import Checkup, ScheduleRule
+
+STAFF_MENU_HEALTH = pgettext_lazy("staff menu", "Child health")
+
+municipal_staff_required = back_office_required(roles=[User.Role.MUNICIPAL_STAFF])
+
+
+@require_safe
+@municipal_staff_required
+def notice_list(request):
+    return render(
+        request,
+        "health/staff/notice_list.html",
+        {"notices": selectors.notices_for_staff()[:200]},
+    )
+
+
+def _notice_form(request, notice=None):
+    form = NoticeForm(request.POST or None, instance=notice)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if notice is None:
+                services.notice_create(actor=request.user, request=request, **fields)
+            else:
+                services.notice_update(notice=notice, actor=request.user, request=request, **fields)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The notice was saved."))
+            return redirect("staff_health_notice_list")
+    return render(request, "health/staff/notice_form.html", {"form": form, "notice": notice})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@municipal_staff_required
+def notice_create(request):
+    return _notice_form(request)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@municipal_staff_required
+def notice_edit(request, pk: int):
+    return _notice_form(request, selectors.notice_get_for_staff(pk=pk))
+
+
+@require_safe
+@municipal_staff_required
+def schedule_rules(request):
+    return render(
+        request,
+        "health/staff/schedule.html",
+        {
+            "rules": ScheduleRule.objects.select_related("vaccine"),
+            "checkups": Checkup.objects.all(),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@municipal_staff_required
+def schedule_rule_edit(request, pk: int):
+    rule = ScheduleRule.objects.select_related("vaccine").filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    form = ScheduleRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        rule.refresh_from_db()  # the form wrote its values onto the instance: compare from the row
+        try:
+            services.schedule_rule_update(rule=rule, actor=request.user, request=request, **fields)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The schedule row was corrected."))
+            return redirect("staff_health_schedule")
+    return render(request, "health/staff/rule_form.html", {"form": form, "rule": rule})

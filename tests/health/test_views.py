@@ -1,0 +1,214 @@
+"""The resident and staff health pages at the HTTP level with the personas; another household's
+child is a 404 on every URL that takes a child."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from kosodate.core.models import AuditLog
+from kosodate.health.models import DoseRecord, HealthNotice, NotificationPreference, Vaccine
+from kosodate.health.services import dose_record
+
+pytestmark = pytest.mark.django_db
+
+CHILD_URLS = ["health_child", "health_child_print", "health_child_ics", "health_dose_add"]
+
+
+@pytest.mark.parametrize("name", CHILD_URLS)
+def test_another_households_child_is_404(client, family, other_child, name):
+    resident, baby, _ = family
+    client.force_login(resident)
+    assert client.get(reverse(name, args=[other_child.pk])).status_code == 404
+    assert client.get(reverse(name, args=[baby.pk])).status_code == 200
+
+
+def test_another_households_dose_cannot_be_removed(client, family, other_child, other_resident):
+    resident, baby, _ = family
+    dose = dose_record(
+        user=other_resident,
+        child=other_child,
+        vaccine=Vaccine.objects.get(code="bcg"),
+        given_on=other_child.birth_date + timedelta(days=160),
+        confirmed=True,
+    )
+    client.force_login(resident)
+    url = reverse("health_dose_delete", args=[other_child.pk, dose.pk])
+    assert client.post(url).status_code == 404
+    # Nor through one's own child's URL.
+    url = reverse("health_dose_delete", args=[baby.pk, dose.pk])
+    assert client.post(url).status_code == 404
+    assert DoseRecord.objects.filter(pk=dose.pk).exists()
+
+
+@pytest.mark.parametrize("name", ["health_home", "health_preferences"])
+def test_pages_need_sign_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_home_lists_each_child_with_what_is_due(client, family):
+    resident, baby, toddler = family
+    client.force_login(resident)
+    page = client.get(reverse("health_home")).content.decode()
+    assert baby.full_name in page and toddler.full_name in page
+    assert "ロタウイルス" in page  # the baby (10 weeks) is due for rotavirus
+
+
+def test_child_timeline_shows_status_and_windows(client, family):
+    resident, baby, _ = family
+    client.force_login(resident)
+    page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert 'data-vaccine="pcv"' in page
+    assert "health-line--due" in page
+    assert "BCG" in page
+
+
+def test_tick_off_a_dose_and_the_next_one_appears(client, family):
+    resident, baby, _ = family
+    client.force_login(resident)
+    given = baby.birth_date + timedelta(weeks=9)
+    response = client.post(
+        reverse("health_dose_add", args=[baby.pk]),
+        {"vaccine": "pcv", "given_on": given.isoformat()},
+    )
+    assert response.status_code == 302
+    assert DoseRecord.objects.filter(child=baby, vaccine__code="pcv", given_on=given).exists()
+    page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert "初回2回目" in page
+
+
+def test_dose_dates_are_validated_and_typed_values_kept(client, family):
+    resident, baby, _ = family
+    client.force_login(resident)
+    url = reverse("health_dose_add", args=[baby.pk])
+    before_birth = (baby.birth_date - timedelta(days=1)).isoformat()
+    response = client.post(url, {"vaccine": "pcv", "given_on": before_birth})
+    assert response.status_code == 200
+    assert (
+        "before the child" in response.content.decode() or "生年月日" in response.content.decode()
+    )
+    future = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = client.post(url, {"vaccine": "pcv", "given_on": future})
+    assert response.status_code == 200
+    assert not DoseRecord.objects.exists()
+
+
+def test_too_early_dose_is_warned_then_recorded_when_confirmed(client, family):
+    resident, baby, _ = family
+    client.force_login(resident)
+    url = reverse("health_dose_add", args=[baby.pk])
+    early = (baby.birth_date + timedelta(weeks=3)).isoformat()  # pcv starts at 2 months
+    response = client.post(url, {"vaccine": "pcv", "given_on": early})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+    assert early in response.content.decode()  # the typed date is kept
+    assert not DoseRecord.objects.exists()
+    response = client.post(
+        url, {"vaccine": "pcv", "given_on": early, "warned": "1", "confirm": "on"}
+    )
+    assert response.status_code == 302
+    assert DoseRecord.objects.count() == 1
+
+
+def test_full_width_date_is_accepted(client, family):
+    resident, baby, _ = family
+    client.force_login(resident)
+    given = baby.birth_date + timedelta(weeks=9)
+    typed = given.strftime("%Y/%m/%d").translate(
+        str.maketrans("0123456789/", "０１２３４５６７８９／")
+    )
+    response = client.post(
+        reverse("health_dose_add", args=[baby.pk]), {"vaccine": "pcv", "given_on": typed}
+    )
+    assert response.status_code == 302
+
+
+def test_ics_export(client, family):
+    resident, baby, _ = family
+    client.force_login(resident)
+    response = client.get(reverse("health_child_ics", args=[baby.pk]))
+    assert response["Content-Type"].startswith("text/calendar")
+    body = response.content.decode()
+    assert body.startswith("BEGIN:VCALENDAR\r\n") and body.endswith("END:VCALENDAR\r\n")
+    assert "BEGIN:VEVENT" in body and "DTSTART;VALUE=DATE:" in body
+    assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+
+
+def test_preferences_are_saved(client, family):
+    resident, _, _ = family
+    client.force_login(resident)
+    response = client.post(
+        reverse("health_preferences"), {"sms_urgent": "on", "situations": ["multiple_birth"]}
+    )
+    assert response.status_code == 302
+    preference = NotificationPreference.objects.get(user=resident)
+    assert preference.email is False and preference.sms_urgent is True
+
+
+def test_staff_pages_are_for_municipal_staff(client, resident, facility_staff, municipal_staff):
+    for name in ["staff_health_notice_list", "staff_health_notice_create", "staff_health_schedule"]:
+        client.force_login(resident)
+        assert client.get(reverse(name)).status_code == 403
+        client.force_login(facility_staff)
+        assert client.get(reverse(name)).status_code == 403
+        client.force_login(municipal_staff)
+        assert client.get(reverse(name)).status_code == 200
+
+
+def test_staff_publish_a_notice(client, municipal_staff):
+    client.force_login(municipal_staff)
+    response = client.post(
+        reverse("staff_health_notice_create"),
+        {
+            "title": "離乳食教室",
+            "title_en": "Weaning class",
+            "body": "5〜7か月のお子さんの保護者向けです。",
+            "age_from_months": "5",
+            "age_to_months": "7",
+            "postal_prefix": "１００",
+            "published": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    notice = HealthNotice.objects.get()
+    assert notice.postal_prefix == "100"
+    assert AuditLog.objects.filter(action="health_notice.create").exists()
+    edit = reverse("staff_health_notice_edit", args=[notice.pk])
+    assert client.get(edit).status_code == 200
+    assert client.get(reverse("staff_health_notice_edit", args=[notice.pk + 1])).status_code == 404
+
+
+def test_staff_correct_a_schedule_row(client, municipal_staff, resident, schedule):
+    from kosodate.health.models import ScheduleRule
+
+    rule = ScheduleRule.objects.get(vaccine__code="bcg", dose_number=1)
+    url = reverse("staff_health_rule_edit", args=[rule.pk])
+    client.force_login(resident)
+    assert client.get(url).status_code == 403
+    client.force_login(municipal_staff)
+    data = {
+        "label": rule.label,
+        "label_en": rule.label_en,
+        "earliest_age": rule.earliest_age,
+        "last_before": "1 year",  # not the notation
+        "rec_from": rule.rec_from,
+        "rec_before": rule.rec_before,
+        "source": rule.source,
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "1 year" in response.content.decode()  # kept as typed, with the error
+    data["last_before"] = "１y"  # full-width digit, normalised
+    assert client.post(url, data).status_code == 302
+    rule.refresh_from_db()
+    assert rule.last_before == "1y"
+    entry = AuditLog.objects.get(action="schedule_rule.update")
+    assert entry.detail == {"changed": {}}
+    data["rec_before"] = "9m"
+    client.post(url, data)
+    entry = AuditLog.objects.filter(action="schedule_rule.update").first()
+    assert entry.detail == {"changed": {"rec_before": ["8m", "9m"]}}
+    assert client.get(reverse("staff_health_rule_edit", args=[999999])).status_code == 404
