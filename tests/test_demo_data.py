@@ -1,0 +1,82 @@
+"""`manage.py demo_data` (run by `make run`): idempotent, and the README's accounts sign in."""
+
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from kosodate.core import selectors
+from kosodate.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_data_load
+from kosodate.core.models import Announcement, MaintenanceWindow, OutboundMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def _row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+def test_running_it_twice_creates_nothing_more(capsys):
+    call_command("demo_data")
+    first = _row_counts()
+    call_command("demo_data")
+    assert _row_counts() == first
+    assert first["accounts.User"] == len(DEMO_ACCOUNTS)
+
+
+def test_it_prints_the_url_the_outbox_and_every_account(capsys):
+    call_command("demo_data", url="http://127.0.0.1:8123/")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/" in out
+    assert "http://127.0.0.1:8123/dev/outbox/" in out
+    assert DEMO_PASSWORD in out
+    for account in DEMO_ACCOUNTS:
+        assert account.email in out
+
+
+def test_the_readme_documents_every_demo_account_and_the_password(settings):
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    assert DEMO_PASSWORD in readme
+    for account in DEMO_ACCOUNTS:
+        assert account.email in readme
+
+
+def test_every_demo_account_signs_in_with_the_documented_password(client):
+    demo_data_load()
+    for account in DEMO_ACCOUNTS:
+        assert client.login(username=account.username, password=DEMO_PASSWORD), account.label
+        client.logout()
+
+
+def test_the_resident_signs_in_through_the_sign_in_form(client):
+    demo_data_load()
+    response = client.post(
+        reverse("account_login"), {"login": "hanako@example.jp", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id")
+
+
+def test_it_shows_each_kind_of_announcement_and_an_upcoming_maintenance():
+    demo_data_load()
+    current = list(selectors.announcements_current())
+    assert {a.importance for a in current} == set(Announcement.Importance.values)
+    now = timezone.now()
+    assert Announcement.objects.filter(starts_at__gt=now).exists()  # not shown yet
+    assert Announcement.objects.filter(ends_at__lte=now).exists()  # ended
+    (window,) = selectors.maintenance_upcoming()
+    assert timedelta(days=6) < window.starts_at - now < timedelta(days=8)
+    assert selectors.maintenance_active() is None
+    assert OutboundMessage.objects.filter(recipient="hanako@example.jp").exists()
+
+
+def test_an_aged_demo_database_never_turns_the_announced_maintenance_into_a_real_one():
+    demo_data_load()
+    eight_days_later = timezone.now() + timedelta(days=8)
+    demo_data_load(now=eight_days_later)
+    window = MaintenanceWindow.objects.get()
+    assert window.starts_at > eight_days_later + timedelta(days=6)
+    assert MaintenanceWindow.objects.count() == 1
