@@ -53,7 +53,11 @@ def test_facility_staff_see_the_dashboard_without_municipal_tools(client, facili
     client.force_login(facility_staff)
     response = client.get(DASHBOARD, **EN)
     assert response.status_code == 200
-    assert _menu(response) == [DASHBOARD]
+    assert _menu(response) == [
+        DASHBOARD,
+        reverse("childcare_staff:index"),
+        reverse("events_staff:list"),
+    ]
     body = response.content.decode()
     assert reverse("backoffice:announcement_list") not in body
     assert "could not be delivered" not in body
@@ -67,6 +71,9 @@ def test_municipal_staff_see_their_tools(client, municipal_staff):
         reverse("backoffice:announcement_list"),
         reverse("backoffice:maintenance_list"),
         reverse("staff_accounts_search"),
+        reverse("staff_health_notice_list"),
+        reverse("childcare_staff:index"),
+        reverse("events_staff:list"),
     ]
     assert 'aria-current="page"' in response.content.decode().split("backoffice-nav")[1]
 

@@ -9,4 +9,4 @@ def test_home_shows_municipality_and_entry_points(client, municipality):
     body = response.content.decode()
     assert "こもれび市" in body
     assert reverse("account_login") in body
-    assert reverse("account_signup") in body
+    assert reverse("register_start") in body

@@ -84,7 +84,7 @@ def test_the_maintenance_page_and_back_office_send_them_too(client, municipality
     services.maintenance_window_create(
         actor=None, starts_at=timezone.now(), ends_at=timezone.now() + timedelta(hours=1)
     )
-    refused = client.get(reverse("account_login"))
+    refused = client.get(reverse("register_start"))
     assert refused.status_code == 503
     assert_csp(refused.headers, refused.content.decode())
     assert_other_headers(refused.headers)
@@ -113,11 +113,11 @@ from kosodate.accounts.models import User
 User.objects.create_superuser("root", "root@example.jp", "Sora-iro-2026-kanri")
 
 client = Client(HTTP_HOST="{HOST}")
-plain = client.get("/admin/login/")
-page = client.get("/admin/login/", secure=True)
+plain = client.get("/accounts/login/")
+page = client.get("/accounts/login/", secure=True)
 signed_in = client.post(
-    "/admin/login/?next=/admin/",
-    {{"username": "root", "password": "Sora-iro-2026-kanri"}},
+    "/accounts/login/?next=/admin/",
+    {{"login": "root@example.jp", "password": "Sora-iro-2026-kanri"}},
     secure=True,
 )
 switched = client.post("/i18n/setlang/", {{"language": "en", "next": "/"}}, secure=True)
@@ -150,7 +150,7 @@ def production(tmp_path_factory):
 def test_production_redirects_plain_http_to_https(production):
     status, location = production["redirect"]
     assert status == 301
-    assert location == f"https://{HOST}/admin/login/"
+    assert location == f"https://{HOST}/accounts/login/"
 
 
 def test_production_sends_hsts_for_a_year_with_subdomains(production):
