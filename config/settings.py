@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "kosodate.core.middleware.MaintenanceModeMiddleware",
+    # A service switched off (Municipality.*_enabled) answers 404 everywhere.
+    "kosodate.core.middleware.ServiceSwitchMiddleware",
     # New terms while signed in: accept them before anything else (the sign-in asks via a stage).
     "kosodate.accounts.middleware.TermsRequiredMiddleware",
     # Idle timeout and absolute session lifetime (SECURITY.md "Sessions").

@@ -68,6 +68,22 @@ def _email_state(user: User) -> dict:
     return {"email_verified": verified, "email_pending": pending}
 
 
+def _upcoming_bookings(user, municipality) -> dict:
+    """My Page's "Upcoming bookings": the next temporary-childcare bookings and event
+    applications of the household, for the services this municipality offers. Imported here, not
+    at the top: the service apps build on accounts, not the other way round."""
+    found = {"childcare_bookings": [], "event_applications": []}
+    if municipality.childcare_enabled:
+        from kosodate.childcare.selectors import bookings_upcoming_for_mypage
+
+        found["childcare_bookings"] = bookings_upcoming_for_mypage(user=user)
+    if municipality.events_enabled:
+        from kosodate.events.selectors import applications_upcoming_for_mypage
+
+        found["event_applications"] = applications_upcoming_for_mypage(household=user.household)
+    return found
+
+
 @require_safe
 @resident_required
 def mypage(request):
@@ -86,6 +102,7 @@ def mypage(request):
             "identity_pending": user.identity_status == User.IdentityStatus.PENDING,
             "identity_instructions": municipality.localized("identity_check_instructions"),
             "security_settings_url": _url_if_exists(SECURITY_SETTINGS_URL_NAME),
+            **_upcoming_bookings(user, municipality),
             **_email_state(user),
         },
     )

@@ -1,4 +1,8 @@
-"""The services a municipality can switch on (Municipality.*_enabled)."""
+"""The services a municipality can switch on (Municipality.*_enabled). A service that is off is
+hidden from the top page and the staff menu, and its pages answer 404 to everyone
+(kosodate.core.middleware.ServiceSwitchMiddleware). A service without a `url_name` is not built
+yet: its switch is kept so that a municipality's profile need not change when it arrives, but it
+is never offered."""
 
 from dataclasses import dataclass
 
@@ -12,6 +16,8 @@ class Service:
     flag: str
     name: str | Promise
     description: str | Promise
+    url_name: str | None = None  # its residents' start page; None: not built yet
+    paths: tuple[str, ...] = ()  # path prefixes of its pages, residents' and staff's
 
 
 SERVICES = (
@@ -20,6 +26,8 @@ SERVICES = (
         "childcare_enabled",
         _("Temporary childcare"),
         _("See free places at every facility and book a day of care online."),
+        "childcare:availability",
+        ("/childcare/", "/staff/childcare/"),
     ),
     Service(
         "events",
@@ -28,6 +36,8 @@ SERVICES = (
         _(
             "Classes, play sessions and parents' meetups at support centres: apply and cancel online."
         ),
+        "events:list",
+        ("/events/", "/staff/events/"),
     ),
     Service(
         "familysupport",
@@ -46,5 +56,7 @@ SERVICES = (
         "health_info_enabled",
         _("Immunisations and checkups"),
         _("Your child's immunisation schedule, checkups and notices for their age."),
+        "health_home",
+        ("/health/", "/staff/health/"),
     ),
 )

@@ -2,12 +2,13 @@ import logging
 import math
 from functools import cached_property
 
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from .selectors import maintenance_active
+from .selectors import maintenance_active, municipality_get
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +125,17 @@ class MaintenanceModeMiddleware:
         logger.info("Refused during maintenance: %s %s", request.method, request.path)
         response._has_been_logged = True
         return response
+
+
+class ServiceSwitchMiddleware:
+    """A service the municipality switched off (Municipality.*_enabled) is gone for everyone:
+    its residents' and staff's pages answer 404, so a bookmark or an old email link cannot reach
+    it. The municipality row is cached (selectors.municipality_get), so this costs a cache read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith(municipality_get().disabled_service_paths()):
+            raise Http404("This service is not offered.")
+        return self.get_response(request)

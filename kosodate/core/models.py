@@ -142,7 +142,22 @@ class Municipality(BilingualMixin, models.Model):
     def enabled_services(self) -> list["Service"]:
         from .catalog import SERVICES
 
-        return [service for service in SERVICES if getattr(self, service.flag)]
+        return [
+            service
+            for service in SERVICES
+            if service.url_name is not None and getattr(self, service.flag)
+        ]
+
+    def disabled_service_paths(self) -> tuple[str, ...]:
+        """Path prefixes of the services switched off (their pages answer 404)."""
+        from .catalog import SERVICES
+
+        return tuple(
+            path
+            for service in SERVICES
+            if not getattr(self, service.flag)
+            for path in service.paths
+        )
 
 
 class AnnouncementQuerySet(models.QuerySet):

@@ -210,3 +210,20 @@ def household_children(*, household) -> list[Child]:
     if household is None:
         return []
     return list(Child.objects.filter(household=household).order_by("birth_date", "pk"))
+
+
+def applications_upcoming_for_mypage(*, household, limit: int = 5) -> list[Application]:
+    """For My Page's "Upcoming bookings": the family's applications for events still to come."""
+    if household is None:
+        return []
+    applications = list(
+        Application.objects.filter(
+            household=household,
+            status__in=Application.ACTIVE,
+            event__starts_at__gte=timezone.now(),
+        )
+        .select_related("event")
+        .order_by("event__starts_at", "pk")[:limit]
+    )
+    application_positions_fill(applications)
+    return applications
