@@ -554,12 +554,16 @@ def message_retry(*, message: OutboundMessage, actor, request=None) -> bool:
 
 # --- In-app notifications (お知らせ to one person) ----------------------------------------------
 def notification_send(
-    *, user, kind: str, title, body, url: str = "", email: bool = True
+    *, user, kind: str, title, body, url: str = "", email: bool = True, urgent: bool = False
 ) -> Notification:
-    """Tell one person about a change: a row on their notifications page and, if `email` and they
-    have an address, an email through the outbox (delivered after commit). Lazy strings are
-    evaluated in the person's own language (User.preferred_language); callers that render
-    templates do so under translation.override(user.preferred_language) themselves."""
+    """Tell one person about a change: always a row on their notifications page; an email
+    through the outbox (delivered after commit) if `email`, they have an address and did not
+    turn email off; and, when `urgent`, an SMS too if they asked for urgent messages by SMS and
+    have a mobile number. The choices are the person's NotificationPreference (kept by the
+    health app, read here through its reverse accessor; none chosen: email on, SMS off).
+    Security messages never come through here: they always go by email (SECURITY.md).
+    Lazy strings are evaluated in the person's own language (User.preferred_language); callers
+    that render templates do so under translation.override(user.preferred_language) themselves."""
     language = getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
     with translation.override(language):
         title_text = " ".join(str(title).split())[:200]
@@ -567,12 +571,30 @@ def notification_send(
     notification = Notification.objects.create(
         user=user, kind=kind, title=title_text, body=body_text, url=url
     )
-    if email and user.email:
+    wants_email, wants_sms = _notification_channels(user)
+    if email and wants_email and user.email:
         text = body_text
         if url:
             text = f"{text}\n\n{settings.SITE_URL.rstrip('/')}{url}"
         message_email_send(to=user.email, subject=title_text, body=text, user=user, kind=kind)
+    if urgent and wants_sms:
+        from kosodate.accounts.normalize import phone_is_mobile
+
+        phone = getattr(user, "phone", None)
+        if phone and phone_is_mobile(phone):
+            message_sms_send(to=str(phone), body=f"{title_text}\n{body_text}", user=user, kind=kind)
     return notification
+
+
+def _notification_channels(user) -> tuple[bool, bool]:
+    """(email, sms for urgent messages) as the person chose them."""
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        preference = user.notification_preference
+    except (ObjectDoesNotExist, AttributeError):
+        return True, False
+    return preference.email, preference.sms_urgent
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:

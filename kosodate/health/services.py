@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, Household, User
-from kosodate.core.services import audit_log_record, message_sms_send, notification_send
+from kosodate.core.services import audit_log_record, notification_send
 
 from .models import (
     DoseRecord,
@@ -29,6 +29,8 @@ logger = logging.getLogger("kosodate.health")
 # Reminders: a vaccine whose free period ends within this many days, and a checkup session (or
 # a voucher checkup's window opening) within this many days.
 VACCINE_REMINDER_DAYS = 30
+# A vaccine reminder this close to the end of the free period is urgent (SMS too, if chosen).
+VACCINE_URGENT_DAYS = 7
 CHECKUP_REMINDER_DAYS = 7
 
 DOSE_MESSAGES = {
@@ -201,22 +203,11 @@ def household_situations_set(*, household: Household, situations: list[str]) -> 
 def household_notify(
     *, user: User, kind: str, title, body, url: str = "", urgent: bool = False
 ) -> None:
-    """Tell a person by the channels they chose: always in-app (the notifications page), by
-    email unless they turned it off, and by SMS as well when the message is urgent and they
-    asked for SMS. Security messages do not come through here: they always go by email."""
-    from .selectors import notification_preference_get
-
-    preference = notification_preference_get(user=user)
-    notification = notification_send(
-        user=user, kind=kind, title=title, body=body, url=url, email=preference.email
-    )
-    if urgent and preference.sms_urgent and user.phone:
-        message_sms_send(
-            to=str(user.phone),
-            body=f"{notification.title}\n{notification.body}",
-            user=user,
-            kind=kind,
-        )
+    """Tell a person by the channels they chose (core.services.notification_send reads their
+    NotificationPreference): always in-app, by email unless they turned it off, and by SMS as
+    well when the message is urgent and they asked for SMS. Security messages do not come
+    through here: they always go by email."""
+    notification_send(user=user, kind=kind, title=title, body=body, url=url, urgent=urgent)
 
 
 # --- Reminders -------------------------------------------------------------------------------
@@ -262,7 +253,11 @@ def reminders_send(*, today: date | None = None) -> int:
             # rolls the marker back, so the next run sends it (exactly once, never zero times).
             with transaction.atomic():
                 if reminder_claim(child=child, kind=ReminderSent.Kind.VACCINE_CLOSING, key=key):
-                    _vaccine_reminder(child=child, line=line)
+                    _vaccine_reminder(
+                        child=child,
+                        line=line,
+                        urgent=(state.last_date - today).days <= VACCINE_URGENT_DAYS,
+                    )
                     sent += 1
         for checkup_line in checkups_for_child(
             child=child, today=today, horizon_days=CHECKUP_REMINDER_DAYS
@@ -289,7 +284,7 @@ def reminders_send(*, today: date | None = None) -> int:
     return sent
 
 
-def _vaccine_reminder(*, child: Child, line) -> None:
+def _vaccine_reminder(*, child: Child, line, urgent: bool = False) -> None:
     url = reverse("health_child", args=[child.pk])
     for user in _guardians(child):
         with translation.override(user.preferred_language or "ja"):
@@ -306,7 +301,12 @@ def _vaccine_reminder(*, child: Child, line) -> None:
                 "date": date_format(line.state.last_date, "DATE_FORMAT"),
             }
             household_notify(
-                user=user, kind="health.vaccine_reminder", title=title, body=body, url=url
+                user=user,
+                kind="health.vaccine_reminder",
+                title=title,
+                body=body,
+                url=url,
+                urgent=urgent,
             )
 
 
