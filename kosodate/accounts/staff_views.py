@@ -23,6 +23,7 @@ from .models import IdentityCheck, User
 municipal_staff_required = back_office_required(roles=[User.Role.MUNICIPAL_STAFF])
 # The back office's menu entry (kosodate.backoffice.navigation); its words live in this app.
 STAFF_MENU_RESIDENTS = pgettext_lazy("staff menu", "Residents")
+STAFF_MENU_AUTH_EVENTS = pgettext_lazy("staff menu", "Authentication events")
 
 
 def _recovery_or_redirect(request, resident):

@@ -137,3 +137,42 @@ def test_auth_event_log_is_for_municipal_staff_only(client, facility_staff, resi
     other = Client()
     other.force_login(resident)
     assert other.get(reverse("staff_accounts_auth_events")).status_code == 403
+
+
+def test_auth_event_log_search_by_time_and_kind(client, municipal_staff, resident):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    AuthEvent.objects.create(
+        user=resident,
+        kind=AuthEvent.Kind.LOCKED,
+        ip_address="10.0.0.1",
+        created_at=datetime(2026, 4, 1, 23, 30, tzinfo=tokyo),
+    )
+    AuthEvent.objects.create(
+        user=resident,
+        kind=AuthEvent.Kind.MFA_ADDED,
+        ip_address="10.0.0.2",
+        created_at=datetime(2026, 4, 2, 0, 30, tzinfo=tokyo),
+    )
+    AuthEvent.objects.create(
+        user=resident,
+        kind=AuthEvent.Kind.LOGIN_FAILURE,
+        ip_address="10.0.0.3",
+        created_at=datetime(2026, 4, 3, 9, 0, tzinfo=tokyo),
+    )
+    client.force_login(municipal_staff)
+    url = reverse("staff_accounts_auth_events")
+
+    def ips(**query) -> set[str]:
+        text = client.get(url, query).content.decode()
+        return {ip for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3") if ip in text}
+
+    assert ips() == {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+    # Days are the municipality's (Japan time); "until" includes the whole day.
+    assert ips(since="2026-04-02") == {"10.0.0.2", "10.0.0.3"}
+    assert ips(until="2026-04-01") == {"10.0.0.1"}
+    assert ips(since="2026-04-02", until="2026-04-02") == {"10.0.0.2"}
+    assert ips(kind="mfa_added") == {"10.0.0.2"}
+    assert ips(q=resident.username, kind="login_failure") == {"10.0.0.3"}

@@ -71,6 +71,7 @@ def test_municipal_staff_see_their_tools(client, municipal_staff):
         reverse("backoffice:announcement_list"),
         reverse("backoffice:maintenance_list"),
         reverse("staff_accounts_search"),
+        reverse("staff_accounts_auth_events"),
         reverse("staff_health_notice_list"),
         reverse("childcare_staff:index"),
         reverse("events_staff:list"),
@@ -89,6 +90,19 @@ def test_the_current_page_is_marked_in_the_menu(client, municipal_staff):
     nav = body.split('class="backoffice-nav"', 1)[1].split("</nav>", 1)[0]
     assert f'href="{reverse("backoffice:announcement_list")}" aria-current="page"' in nav
     assert f'href="{DASHBOARD}" aria-current' not in nav
+
+
+def test_the_auth_event_log_is_its_own_menu_entry(client, municipal_staff):
+    client.force_login(municipal_staff)
+    body = client.get(reverse("staff_accounts_auth_events"), **EN).content.decode()
+    nav = body.split('class="backoffice-nav"', 1)[1].split("</nav>", 1)[0]
+    assert f'href="{reverse("staff_accounts_auth_events")}" aria-current="page"' in nav
+    assert "Authentication events" in nav
+    # Only the longest match is current: not "Residents" (/staff/accounts/) as well.
+    assert f'href="{reverse("staff_accounts_search")}" aria-current' not in nav
+    body = client.get(reverse("staff_accounts_search")).content.decode()
+    nav = body.split('class="backoffice-nav"', 1)[1].split("</nav>", 1)[0]
+    assert f'href="{reverse("staff_accounts_search")}" aria-current="page"' in nav
 
 
 def test_the_dashboard_counts(client, municipal_staff):

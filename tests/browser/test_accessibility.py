@@ -457,6 +457,113 @@ def _childcare_confirm(page, world: World, path: str) -> None:
 
 STAFF = ("municipal_staff", "admin_user")
 
+
+# --- Second step and sessions (issue 4) ---
+
+
+def _passkey(world: World):
+    """A structurally valid passkey (a real P-256 key, attestation "none") registered for the
+    resident, so the passkey pages have one to show; tests/browser/test_second_step.py registers
+    real ones through a virtual authenticator."""
+    import hashlib
+    import json
+    import os
+
+    from allauth.mfa.webauthn.internal.auth import WebAuthn
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from fido2.cose import ES256
+    from fido2.utils import websafe_encode
+    from fido2.webauthn import Aaguid, AttestationObject, AttestedCredentialData, AuthenticatorData
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    credential_id = os.urandom(32)
+    flags = AuthenticatorData.FLAG
+    auth_data = AuthenticatorData.create(
+        hashlib.sha256(b"localhost").digest(),
+        flags.UP | flags.UV | flags.AT,
+        0,
+        AttestedCredentialData.create(
+            Aaguid.NONE, credential_id, ES256.from_cryptography_key(key.public_key())
+        ),
+    )
+    client_data = {"type": "webauthn.create", "challenge": "", "origin": "http://localhost"}
+    credential = {
+        "type": "public-key",
+        "id": websafe_encode(credential_id),
+        "rawId": websafe_encode(credential_id),
+        "response": {
+            "clientDataJSON": websafe_encode(json.dumps(client_data).encode()),
+            "attestationObject": websafe_encode(
+                bytes(AttestationObject.create("none", auth_data, {}))
+            ),
+        },
+        "clientExtensionResults": {"credProps": {"rk": True}},
+    }
+    return WebAuthn.add(world.resident, "スマートフォン", credential).instance
+
+
+def _passkey_pk(world: World) -> list:
+    return [_passkey(world).pk]
+
+
+def _every_second_step(world: World) -> None:
+    from kosodate.accounts.models import SecondStepMethod
+
+    world.resident_with_totp()
+    _passkey(world)
+    SecondStepMethod.objects.create(user=world.resident, kind="sms", phone="+819012345678")
+    SecondStepMethod.objects.create(user=world.resident, kind="email")
+
+
+def _email_method(world: World) -> list:
+    from kosodate.accounts.models import SecondStepMethod
+
+    SecondStepMethod.objects.create(user=world.resident, kind="email")
+    return ["email"]
+
+
+def _sign_in_to_email_code(page, world: World, path: str) -> None:
+    """Password first: the resident's only second step is an email code, whose page follows."""
+    from kosodate.accounts.models import SecondStepMethod
+
+    SecondStepMethod.objects.create(user=world.resident, kind="email")
+    page.goto(page.base_url + reverse("account_login"))
+    page.fill("input[name=login]", world.resident.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def _sign_in_to_trust(page, world: World, path: str) -> None:
+    """Password and an app code: allauth then asks whether to trust this browser."""
+    import pyotp
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(world.resident, secret)
+    page.goto(page.base_url + reverse("account_login"))
+    page.fill("input[name=login]", world.resident.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_load_state()
+    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_load_state()
+
+
+def _auth_events(world: World) -> None:
+    from kosodate.accounts.models import AuthEvent
+
+    for kind in ("login_failure", "locked", "unlocked", "mfa_added", "login_success"):
+        AuthEvent.objects.create(
+            user=world.resident,
+            kind=kind,
+            ip_address="192.0.2.10",
+            user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+            detail={"method": "totp"} if kind == "mfa_added" else {},
+        )
+
+
 PAGES: list[Scan] = [
     # --- Public pages (kosodate.core) ---
     Scan("home"),
@@ -540,6 +647,20 @@ PAGES: list[Scan] = [
         setup=lambda w: w.resident_with_totp(),
     ),
     Scan("usersessions_list", as_="resident"),
+    Scan("mfa_trust", visit=_sign_in_to_trust),
+    Scan("mfa_list_webauthn", as_="resident", setup=_passkey),
+    Scan("mfa_add_webauthn", as_="resident", reauthenticated=True),
+    Scan("mfa_edit_webauthn", as_="resident", reauthenticated=True, args=_passkey_pk),
+    Scan("mfa_remove_webauthn", as_="resident", reauthenticated=True, args=_passkey_pk),
+    Scan("mfa_reauthenticate_webauthn", as_="resident", setup=_passkey),
+    # --- Security settings (kosodate.accounts.views_security) ---
+    Scan("mypage_security", as_="resident"),
+    Scan("mypage_security", as_="resident", setup=_every_second_step, variant="methods"),
+    Scan("mypage_security_email", as_="resident", reauthenticated=True),
+    Scan("mypage_security_sms", as_="resident", reauthenticated=True),
+    Scan("mypage_security_remove", as_="resident", reauthenticated=True, args=_email_method),
+    Scan("mypage_security_sessions", as_="resident"),
+    Scan("signin_second_step_code", args=lambda w: ["email"], visit=_sign_in_to_email_code),
     # --- My Page (kosodate.accounts.views_mypage) ---
     Scan("mypage", as_="resident", setup=_family),
     Scan("mypage", as_="resident", setup=_mypage_with_every_notice, variant="notices"),
@@ -589,6 +710,7 @@ PAGES: list[Scan] = [
         variant="link",
     ),
     Scan("staff_accounts_second_step_reset", as_="municipal_staff", args=_recovery_ready_pk),
+    Scan("staff_accounts_auth_events", as_="municipal_staff", setup=_auth_events),
     # --- Registration (kosodate.accounts.views_register) ---
     Scan("register_start"),
     Scan("register_step", args=lambda w: ["guardian"]),
@@ -774,6 +896,10 @@ NOT_PAGES: dict[str, str] = {
     "mypage_data_csv": "a CSV file download",
     "staff_accounts_unlock": "POST-only; redirects to the resident's page",
     "signin_logout_everywhere": "POST-only (sign out on all devices); redirects to sign-in",
+    "mypage_security_default": "POST-only (the default second step); redirects to the security "
+    "settings",
+    "mfa_login_webauthn": "the passkey sign-in's POST target (the button on account_login, "
+    "scanned); a plain GET redirects to the sign-in page",
     "events:offer_accept": "POST-only; redirects to the application's page",
     "events:application_ics": "an iCalendar (.ics) file download",
     "events_staff:participants_csv": "a CSV file download",
