@@ -239,3 +239,80 @@ def test_wrong_password_never_reaches_the_second_step(client, resident):
     )
     assert response.status_code == 200
     assert client.get(SMS_URL)["Location"] == reverse("account_login")
+
+
+# --- The code rules at the service level (SECURITY.md "SMS / email codes") ---------------------
+def _send(user, attempt: str) -> str:
+    from kosodate.accounts import services
+
+    services.second_step_code_send(
+        user=user, kind="sms", purpose=SecondStepCode.Purpose.SIGNIN, attempt=attempt
+    )
+    return last_code(channel=SMS, to="+819012345678")
+
+
+def _verify(user, attempt: str, code: str) -> bool:
+    from kosodate.accounts import services
+
+    return services.second_step_code_verify(
+        user=user, purpose=SecondStepCode.Purpose.SIGNIN, attempt=attempt, code=code
+    )
+
+
+def test_a_code_is_used_up_by_its_first_success(resident):
+    sms_method_add(resident)
+    code = _send(resident, "attempt-a")
+    assert _verify(resident, "attempt-a", code)
+    assert not _verify(resident, "attempt-a", code)
+
+
+def test_a_code_answers_only_its_own_sign_in_attempt(resident):
+    sms_method_add(resident)
+    code = _send(resident, "attempt-a")
+    assert not _verify(resident, "attempt-b", code)
+    assert _verify(resident, "attempt-a", code)
+
+
+def test_a_code_is_valid_for_5_minutes(resident):
+    sms_method_add(resident)
+    code = _send(resident, "attempt-a")
+    with time_machine.travel(timedelta(minutes=5, seconds=1)):
+        assert not _verify(resident, "attempt-a", code)
+    code = _send(resident, "attempt-b")
+    with time_machine.travel(timedelta(minutes=4, seconds=50)):
+        assert _verify(resident, "attempt-b", code)
+
+
+def test_the_fifth_wrong_try_ends_the_code_not_the_fourth(resident):
+    sms_method_add(resident)
+    code = _send(resident, "attempt-a")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(4):
+        assert not _verify(resident, "attempt-a", wrong)
+    assert _verify(resident, "attempt-a", code)
+
+    code = _send(resident, "attempt-b")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        assert not _verify(resident, "attempt-b", wrong)
+    assert not _verify(resident, "attempt-b", code)
+
+
+def test_the_code_is_stored_only_as_a_keyed_hash(resident):
+    sms_method_add(resident)
+    code = _send(resident, "attempt-a")
+    stored = SecondStepCode.objects.get(user=resident)
+    assert code not in stored.code_hash and len(stored.code_hash) == 64
+
+
+def test_password_reset_still_asks_for_the_app_code(client, resident):
+    totp_activate(resident)
+    link = reset_link_request(client, resident.email)
+    response = client.get(link, follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else link
+    client.post(form_url, {"password1": "Hinata-2026-kaede", "password2": "Hinata-2026-kaede"})
+    response = client.post(
+        reverse("account_login"), {"login": resident.email, "password": "Hinata-2026-kaede"}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert not signed_in_user(client).is_authenticated
