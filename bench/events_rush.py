@@ -51,6 +51,8 @@ def bench_env(database_url: str, redis_url: str) -> dict[str, str]:
             "DJANGO_DEBUG": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
+            # collectstatic is not run for the benchmark; WhiteNoise's warning says only that.
+            "PYTHONWARNINGS": "ignore:No directory at",
         }
     )
     return env

@@ -1,6 +1,8 @@
 """Demo events (called from kosodate.core.demo.demo_data_load): one of each mode and state — a
-first-come class with places, a full one with 花子 on its waitlist, a lottery taking applications,
-a lottery already drawn, a cancelled meetup and a class whose applications open later.
+first-come class with places, one more that 花子 has not applied for yet (to try applying), a full
+one with 花子 on its waitlist, one where a place came free and is offered to 花子 (to try
+confirming an offer), a lottery taking applications, a lottery already drawn, a cancelled meetup
+and a class whose applications open later.
 
 Idempotent: each event is found by its title and made once, through the services, as staff and
 residents would make it."""
@@ -107,6 +109,48 @@ def events_demo_load(*, admin: User, hanako: User, taro: User, now: datetime | N
         babies = [c for c in hanako_children if event.child_fits(c)]
         if babies:
             services.application_create(event=event, user=hanako, children=babies[:1], adults=1)
+
+    event, created = _event(
+        admin,
+        "絵本とわらべうた",
+        title_en="Picture books and nursery rhymes",
+        description="絵本の読み聞かせと、わらべうたで遊ぶ時間です。",
+        description_en="Picture-book reading and nursery-rhyme play.",
+        category=Event.Category.PLAY,
+        place=PLACE_2[0],
+        place_en=PLACE_2[1],
+        starts_at=_at(now, 12, 10),
+        ends_at=_at(now, 12, 11),
+        min_age_months=0,
+        max_age_months=72,
+        capacity=20,
+        applications_close_at=_at(now, 11, 17),
+        **window,
+    )
+
+    event, created = _event(
+        admin,
+        "親子ふれあい遊び",
+        title_en="Play time for parents and babies",
+        description="手遊びやふれあい遊びを楽しみます。",
+        description_en="Finger plays and games for parents and babies.",
+        category=Event.Category.PLAY,
+        starts_at=_at(now, 7, 10),
+        ends_at=_at(now, 7, 11),
+        min_age_months=0,
+        max_age_months=24,
+        capacity=1,
+        applications_close_at=_at(now, 6, 17),
+        **window,
+    )
+    babies = [c for c in hanako_children if event.child_fits(c)]
+    if created and babies:
+        # 太郎 takes the only place, 花子 waits, 太郎 cancels: the place is offered to 花子.
+        taken = services.application_create(
+            event=event, user=taro, children=taro_children, adults=1
+        )
+        services.application_create(event=event, user=hanako, children=babies[:1], adults=1)
+        services.application_cancel(application=taken, user=taro)
 
     event, created = _event(
         admin,

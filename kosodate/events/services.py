@@ -464,8 +464,8 @@ def offers_expire(*, now: datetime | None = None) -> int:
 
 
 def waitlists_close(*, now: datetime | None = None) -> int:
-    """Once an event has started, whoever still waits did not get a place (落選); open offers
-    lapse. Compare-and-swap, so running it twice tells nobody twice."""
+    """Once an event has started, whoever still waits did not get a place (落選) and is told so;
+    open offers lapse. Compare-and-swap, so running it twice tells nobody twice."""
     now = now or timezone.now()
     closed = 0
     waiting = Application.objects.filter(
@@ -477,10 +477,21 @@ def waitlists_close(*, now: datetime | None = None) -> int:
         ],
     ).select_related("event", "user")
     for application in waiting:
-        if Application.objects.filter(pk=application.pk, status=application.status).update(
-            status=Application.Status.NOT_SELECTED, offer_expires_at=None, updated_at=now
-        ):
-            closed += 1
+        with transaction.atomic():
+            if Application.objects.filter(pk=application.pk, status=application.status).update(
+                status=Application.Status.NOT_SELECTED, offer_expires_at=None, updated_at=now
+            ):
+                closed += 1
+                application.status = Application.Status.NOT_SELECTED
+                _notify(
+                    application,
+                    "events.not_selected",
+                    _("No place came free: %(title)s"),
+                    _(
+                        "%(title)s on %(date)s has started and no place came free for you, so "
+                        "your application has ended. Thank you for applying."
+                    ),
+                )
     return closed
 
 

@@ -110,10 +110,17 @@ def test_full_waitlisted_promoted_and_confirmed(page, new_page, municipality):
     # The second family is offered the place, with a deadline, and takes it.
     page2.reload()
     expect(page2.locator(".status")).to_contain_text("繰り上げ確認待ち")
+    offer = Application.objects.get(user=second)
+    deadline = timezone.localtime(offer.offer_expires_at)
+    assert timezone.now() + timedelta(hours=47) < deadline <= timezone.now() + timedelta(hours=48)
+    expect(page2.locator("main")).to_contain_text(deadline.strftime("%Y-%m-%d %H:%M"))
     assert_accessible(page2)
     page2.get_by_role("button", name="参加を確定する").click()
     page2.wait_for_load_state()
     expect(page2.locator(".status")).to_contain_text("確定")
+    confirmed = Application.objects.get(user=second)
+    assert confirmed.status == Application.Status.CONFIRMED
+    assert confirmed.confirmed_at <= deadline
     offered = OutboundMessage.objects.filter(user=second, kind="events.offered")
     assert offered.count() == 1
 

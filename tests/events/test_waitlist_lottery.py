@@ -25,6 +25,26 @@ def _status(user):
     return Application.objects.filter(household=user.household).latest("pk").status
 
 
+def test_when_the_event_starts_whoever_still_waits_is_told_once(client, make_family):
+    event = EventFactory(capacity=1, offer_hours=48)
+    first, second, third = make_family(), make_family(), make_family()
+    for family in (first, second, third):
+        _apply(client, family, event)
+    services.application_cancel(
+        application=Application.objects.get(household=first.household), user=first
+    )
+    assert _status(second) == Application.Status.OFFERED
+    with time_machine.travel(event.starts_at + timedelta(minutes=1)):
+        call_command("events_expire_offers", stdout=StringIO())
+        call_command("events_expire_offers", stdout=StringIO())  # a second run tells nobody
+    # The offer had lapsed (and could no longer pass on); the family still waiting did not get in.
+    assert _status(second) == Application.Status.CANCELLED
+    assert _status(third) == Application.Status.NOT_SELECTED
+    told = OutboundMessage.objects.filter(kind="events.not_selected", channel="email")
+    assert list(told.values_list("user", flat=True)) == [third.pk]
+    assert Notification.objects.filter(user=third, kind="events.not_selected").count() == 1
+
+
 def test_cancellation_offers_the_place_to_exactly_one_family(client, make_family):
     event = EventFactory(capacity=1, offer_hours=48)
     first, second, third = make_family(), make_family(), make_family()
