@@ -176,3 +176,65 @@ def test_auth_event_log_search_by_time_and_kind(client, municipal_staff, residen
     assert ips(since="2026-04-02", until="2026-04-02") == {"10.0.0.2"}
     assert ips(kind="mfa_added") == {"10.0.0.2"}
     assert ips(q=resident.username, kind="login_failure") == {"10.0.0.3"}
+
+
+def test_the_app_added_and_removed_is_logged_and_emailed(
+    client, resident, django_capture_on_commit_callbacks
+):
+    import pyotp
+
+    _reauthenticated(client, resident)
+    page = client.get(reverse("mfa_activate_totp")).content.decode()
+    secret = page.split('id="totp-secret">', 1)[1].split("<", 1)[0].strip()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302
+    assert emails(to=resident.email, kind="totp_activated")
+    added = AuthEvent.objects.get(
+        user=resident, kind=AuthEvent.Kind.MFA_ADDED, detail__method="totp"
+    )
+    assert added.ip_address == "127.0.0.1"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_deactivate_totp"))
+    assert not Authenticator.objects.filter(user=resident, type="totp").exists()
+    assert emails(to=resident.email, kind="totp_deactivated")
+    assert AuthEvent.objects.filter(
+        user=resident, kind=AuthEvent.Kind.MFA_REMOVED, detail__method="totp"
+    ).exists()
+
+
+def test_sending_codes_is_rate_limited_per_account_and_per_ip(resident, other_resident):
+    from django.test import RequestFactory
+
+    from kosodate.accounts import services
+    from kosodate.accounts.models import SecondStepCode
+
+    def send(user, attempt: str, ip: str):
+        request = RequestFactory().post("/", REMOTE_ADDR=ip)
+        request.user = user
+        services.second_step_code_send(
+            user=user,
+            kind="email",
+            purpose=SecondStepCode.Purpose.SIGNIN,
+            attempt=attempt,
+            request=request,
+        )
+
+    # Per account: 3 codes in 5 minutes, whatever the attempt or the address.
+    for n in range(3):
+        send(resident, f"a{n}", f"192.0.2.{n + 1}")
+    with pytest.raises(services.SecondStepCodeError) as refused:
+        send(resident, "a3", "192.0.2.9")
+    assert refused.value.reason == "rate_limited"
+    assert AuthEvent.objects.filter(user=resident, kind=AuthEvent.Kind.MFA_FAILURE).exists()
+
+    # Per address: 5 a minute, whichever accounts ask (each below its own limit).
+    for n in range(3):
+        send(other_resident, f"b{n}", "198.51.100.7")
+    for n in range(2):
+        send(UserFactory(), f"c{n}", "198.51.100.7")
+    with pytest.raises(services.SecondStepCodeError) as refused:
+        send(UserFactory(), "d", "198.51.100.7")
+    assert refused.value.reason == "rate_limited"
+    send(UserFactory(), "e", "198.51.100.8")
