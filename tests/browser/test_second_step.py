@@ -3,14 +3,16 @@ from the key the page shows), SMS and email codes read from the outbox, a passke
 authenticator (CDP WebAuthn), a recovery code used once, and staff sent to set up a second step."""
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from kosodate.accounts.models import SecondStepMethod, User
+from kosodate.accounts.models import AccountLock, SecondStepMethod, User
 from kosodate.core.models import OutboundMessage
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -215,6 +217,12 @@ def test_a_passkey_signs_in_without_a_password(page_en, resident, settings):
     page.wait_for_load_state()
     _sign_out(page)
 
+    # Someone else locked the account with wrong passwords: the owner's passkey still signs in
+    # (SECURITY.md: a lock never blocks a verified second step by the owner).
+    AccountLock.objects.update_or_create(
+        user=resident,
+        defaults={"failed_count": 5, "locked_until": timezone.now() + timedelta(minutes=30)},
+    )
     page.goto(page.base_url + reverse("account_login"))
     assert_accessible(page)
     page.get_by_role("button", name="Sign in with a passkey").click()
