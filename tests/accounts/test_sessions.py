@@ -35,6 +35,8 @@ def test_idle_for_30_minutes_signs_out(client, resident):
         assert response["Location"].startswith(reverse("account_login"))
         assert "expired=idle" in response["Location"]
         assert not signed_in_user(client).is_authenticated
+        page = client.get(response["Location"], headers={"accept-language": "en"})
+        assert "signed out because the site was not used for a while" in page.content.decode()
     assert AuthEvent.objects.filter(
         user=resident, kind=AuthEvent.Kind.LOGOUT, detail__timeout="idle"
     ).exists()
@@ -49,6 +51,8 @@ def test_activity_keeps_the_session_but_not_past_12_hours(client, resident):
         response = client.get(reverse("mypage"))
         assert "expired=absolute" in response["Location"]
         assert not signed_in_user(client).is_authenticated
+        page = client.get(response["Location"], headers={"accept-language": "en"})
+        assert "sign-in reached its time limit" in page.content.decode()
 
 
 def test_remember_me_has_no_idle_timeout_and_lasts_14_days(client, resident):
