@@ -238,3 +238,19 @@ def test_sending_codes_is_rate_limited_per_account_and_per_ip(resident, other_re
         send(UserFactory(), "d", "198.51.100.7")
     assert refused.value.reason == "rate_limited"
     send(UserFactory(), "e", "198.51.100.8")
+
+
+def test_recovery_codes_are_shown_once_with_a_download_then_hidden(client, resident):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    totp_activate(resident)
+    codes = RecoveryCodes.activate(resident).get_unused_codes()
+    _reauthenticated(client, resident)
+    url = reverse("mfa_view_recovery_codes")
+    first = client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert all(code in first for code in codes)
+    assert 'download="recovery-codes.txt"' in first
+    assert "data:text/plain;charset=utf-8," + "%0A".join(codes) in first
+    again = client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert not any(code in again for code in codes)
+    assert reverse("mfa_generate_recovery_codes") in again
