@@ -8,9 +8,9 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
 from kosodate.accounts.models import User
-from kosodate.core.selectors import municipality_get
 from kosodate.accounts.staff_views import STAFF_MENU_AUTH_EVENTS, STAFF_MENU_RESIDENTS
 from kosodate.childcare.staff_views import STAFF_MENU_CHILDCARE
+from kosodate.core.selectors import municipality_get
 from kosodate.events.staff_views import STAFF_MENU_EVENTS
 from kosodate.health.staff_views import STAFF_MENU_HEALTH
 
