@@ -1,6 +1,10 @@
 """Demo rows for the health pages (called from kosodate/core/demo.py; idempotent): the schedule
-and checkups, group-checkup dates for the coming months, notices for several ages, and for the
-demo resident two children (a baby and a toddler) with some doses ticked off."""
+and checkups, group-checkup dates for the coming months, notices for several ages (one for the
+demo's area, one for a household situation), and for the demo resident two children (a baby of
+21 weeks and a toddler) with some doses ticked off, so that every status shows: due now, coming
+up, overdue, complete, no longer eligible. The day's reminder run then leaves the baby's
+rotavirus reminder (its free period ends in three weeks) on the notifications page and in the
+outbox, as the daily `health_send_reminders` would."""
 
 from datetime import date, timedelta
 
@@ -11,6 +15,7 @@ from kosodate.accounts.models import Child, Household, User
 from .ages import age_reached
 from .loading import checkup_data_load, schedule_data_load
 from .models import Checkup, CheckupSession, DoseRecord, HealthNotice, ScheduleRule, Vaccine
+from .services import reminders_send
 
 NOTICES = (
     (
@@ -48,6 +53,25 @@ NOTICES = (
 )
 
 
+# Notices for an area or a household situation: (title, title_en, body, body_en, targeting).
+TARGETED_NOTICES = (
+    (
+        "千代田地区の親子ひろば",
+        "Parent-and-child corner in Chiyoda",
+        "千代田地区センターで毎週火曜日の午前に開いています。予約はいりません。",
+        "Open at the Chiyoda district centre on Tuesday mornings. No booking needed.",
+        {"postal_prefix": "100", "town": "千代田", "age_to_months": 35},
+    ),
+    (
+        "多胎児家庭の移動支援(タクシー券)",
+        "Taxi vouchers for families with twins or more",
+        "健診や予防接種に行くときのタクシー券を配っています。子育て支援課へお申し込みください。",
+        "Taxi vouchers for checkups and immunisations. Apply at the Child Support Division.",
+        {"situation": "multiple_birth", "age_to_months": 35},
+    ),
+)
+
+
 def health_demo_load(*, resident: User | None = None, today: date | None = None) -> None:
     today = today or timezone.localdate()
     schedule_data_load(vaccine_model=Vaccine, rule_model=ScheduleRule)
@@ -64,8 +88,14 @@ def health_demo_load(*, resident: User | None = None, today: date | None = None)
                 "age_to_months": age_to,
             },
         )
+    for title, title_en, body, body_en, targeting in TARGETED_NOTICES:
+        HealthNotice.objects.get_or_create(
+            title=title,
+            defaults={"title_en": title_en, "body": body, "body_en": body_en, **targeting},
+        )
     if resident is not None:
         _family_load(resident, today)
+        reminders_send(today=today)
 
 
 def _sessions_load(today: date) -> None:
@@ -123,7 +153,7 @@ def _family_load(resident: User, today: date) -> None:
             "last_name": resident.last_name,
             "last_name_kana": "ヤマダ",
             "first_name_kana": "ハルト",
-            "birth_date": today - timedelta(weeks=13),
+            "birth_date": today - timedelta(weeks=21),
             "sex": Child.Sex.MALE,
         },
     )
@@ -138,25 +168,27 @@ def _family_load(resident: User, today: date) -> None:
             "sex": Child.Sex.FEMALE,
         },
     )
+    # Doses at the ages the standard schedule gives them (an age, not a number of days: a
+    # dose a day before 2 months would fit no plan and show "ask your doctor").
     given = {
-        baby: [("hepb", 61), ("rota1", 61), ("pcv", 61), ("dpt_ipv_hib", 61)],
+        baby: [("hepb", "2m"), ("rota1", "2m"), ("pcv", "2m"), ("dpt_ipv_hib", "2m")],
         toddler: [
-            ("hepb", 61),
-            ("hepb", 92),
-            ("hepb", 230),
-            ("pcv", 61),
-            ("pcv", 92),
-            ("pcv", 123),
-            ("dpt_ipv_hib", 61),
-            ("dpt_ipv_hib", 92),
-            ("dpt_ipv_hib", 123),
-            ("bcg", 160),
-            ("mr1", 370),
+            ("hepb", "2m"),
+            ("hepb", "3m"),
+            ("hepb", "7m20d"),
+            ("pcv", "2m"),
+            ("pcv", "3m"),
+            ("pcv", "4m"),
+            ("dpt_ipv_hib", "2m"),
+            ("dpt_ipv_hib", "3m"),
+            ("dpt_ipv_hib", "4m"),
+            ("bcg", "5m10d"),
+            ("mr1", "12m5d"),
         ],
     }
     vaccines = {v.code: v for v in Vaccine.objects.all()}
     for child, doses in given.items():
-        for code, days in doses:
-            on = child.birth_date + timedelta(days=days)
+        for code, age in doses:
+            on = age_reached(child.birth_date, age)
             if on <= today and code in vaccines:
                 DoseRecord.objects.get_or_create(child=child, vaccine=vaccines[code], given_on=on)

@@ -3,7 +3,7 @@ import unicodedata
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import HealthNotice, ScheduleRule, Vaccine
+from .models import Checkup, CheckupSession, HealthNotice, ScheduleRule, Vaccine
 
 
 class DateInput(forms.DateInput):
@@ -112,4 +112,30 @@ class ScheduleRuleForm(forms.ModelForm):
         for name, value in data.items():
             if isinstance(value, str):
                 data[name] = unicodedata.normalize("NFKC", value).strip()
+        return data
+
+
+class CheckupSessionForm(forms.ModelForm):
+    """A date of a group checkup at the health centre, for the children born in a range."""
+
+    held_on = NfkcDateField(label=_("Date"), widget=DateInput())
+    born_from = NfkcDateField(label=_("For children born from"), widget=DateInput())
+    born_until = NfkcDateField(label=_("For children born until"), widget=DateInput())
+
+    class Meta:
+        model = CheckupSession
+        fields = ["checkup", "held_on", "reception", "born_from", "born_until"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checkup"].queryset = Checkup.objects.filter(method=Checkup.Method.GROUP)
+        self.fields["reception"].help_text = _("For example 13:00–14:00.")
+
+    def clean(self):
+        data = super().clean()
+        born_from, born_until = data.get("born_from"), data.get("born_until")
+        if born_from and born_until and born_until < born_from:
+            self.add_error("born_until", _("This date must not be before the first birth date."))
+        if isinstance(data.get("reception"), str):
+            data["reception"] = unicodedata.normalize("NFKC", data["reception"]).strip()
         return data

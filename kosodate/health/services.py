@@ -15,6 +15,7 @@ from kosodate.accounts.models import Child, Household, User
 from kosodate.core.services import audit_log_record, notification_send
 
 from .models import (
+    CheckupSession,
     DoseRecord,
     HealthNotice,
     HouseholdSituation,
@@ -181,6 +182,31 @@ def schedule_rule_update(*, rule, actor: User, request=None, **fields):
         request=request,
     )
     return rule
+
+
+# --- Checkup sessions (staff) ---------------------------------------------------------------
+def checkup_session_create(*, actor: User, request=None, **fields) -> CheckupSession:
+    """Add a date of a group checkup (audit-logged); families whose child was born in the range
+    see it, and get a reminder CHECKUP_REMINDER_DAYS before."""
+    session = CheckupSession(**fields)
+    session.full_clean()
+    session.save()
+    audit_log_record(actor=actor, action="checkup_session.create", target=session, request=request)
+    return session
+
+
+def checkup_session_delete(*, session: CheckupSession, actor: User, request=None) -> None:
+    """Remove a session date entered by mistake (audit-logged with what it was)."""
+    detail = {
+        "checkup": session.checkup.code,
+        "held_on": session.held_on.isoformat(),
+        "born_from": session.born_from.isoformat(),
+        "born_until": session.born_until.isoformat(),
+    }
+    audit_log_record(
+        actor=actor, action="checkup_session.delete", target=session, detail=detail, request=request
+    )
+    session.delete()
 
 
 # --- Preferences ----------------------------------------------------------------------------

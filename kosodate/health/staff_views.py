@@ -1,20 +1,22 @@
-"""Back-office pages: notices for families (targeted by age, area, situation) and the
-immunisation schedule rows (read here; corrected in the admin, where each row keeps its source)."""
+"""Back-office pages: notices for families (targeted by age, area, situation), the
+immunisation schedule rows (each corrected here, keeping its source) and the dates of the group
+checkups."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.models import User
 from kosodate.backoffice.access import back_office_required
 
 from . import selectors, services
-from .forms import NoticeForm, ScheduleRuleForm
-from .models import Checkup, ScheduleRule
+from .forms import CheckupSessionForm, NoticeForm, ScheduleRuleForm
+from .models import Checkup, CheckupSession, ScheduleRule
 
 STAFF_MENU_HEALTH = pgettext_lazy("staff menu", "Child health")
 
@@ -69,6 +71,9 @@ def schedule_rules(request):
         {
             "rules": ScheduleRule.objects.select_related("vaccine"),
             "checkups": Checkup.objects.all(),
+            "sessions": CheckupSession.objects.filter(
+                held_on__gte=timezone.localdate()
+            ).select_related("checkup"),
         },
     )
 
@@ -91,3 +96,30 @@ def schedule_rule_edit(request, pk: int):
             messages.success(request, _("The schedule row was corrected."))
             return redirect("staff_health_schedule")
     return render(request, "health/staff/rule_form.html", {"form": form, "rule": rule})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@municipal_staff_required
+def checkup_session_create(request):
+    form = CheckupSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.checkup_session_create(actor=request.user, request=request, **fields)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The checkup date was added."))
+            return redirect("staff_health_schedule")
+    return render(request, "health/staff/session_form.html", {"form": form})
+
+
+@require_POST
+@municipal_staff_required
+def checkup_session_delete(request, pk: int):
+    session = CheckupSession.objects.select_related("checkup").filter(pk=pk).first()
+    if session is None:
+        raise Http404
+    services.checkup_session_delete(session=session, actor=request.user, request=request)
+    messages.success(request, _("The checkup date was removed."))
+    return redirect("staff_health_schedule")

@@ -763,6 +763,13 @@ PAGES: list[Scan] = [
         visit=_health_rule_malformed,
         variant="errors",
     ),
+    Scan("staff_health_session_create", as_="municipal_staff", setup=_health_family),
+    Scan(
+        "staff_health_session_create",
+        as_="municipal_staff",
+        visit=_submit_empty,
+        variant="errors",
+    ),
     # --- 講座・イベント (kosodate.events) ---
     Scan("events:list", setup=_event),
     Scan("events:list", as_="resident", setup=_event_with_application),
@@ -892,6 +899,7 @@ NOT_PAGES: dict[str, str] = {
     "mypage_details_confirm": "POST-only; redirects to My Page",
     "health_child_ics": "an iCalendar (.ics) file download",
     "health_dose_delete": "POST-only (remove a recorded dose); redirects to the child's schedule",
+    "staff_health_session_delete": "POST-only (remove a checkup date); redirects to the schedule",
     "mypage_data_json": "a JSON file download",
     "mypage_data_csv": "a CSV file download",
     "staff_accounts_unlock": "POST-only; redirects to the resident's page",

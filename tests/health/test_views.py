@@ -212,3 +212,48 @@ def test_staff_correct_a_schedule_row(client, municipal_staff, resident, schedul
     entry = AuditLog.objects.filter(action="schedule_rule.update").first()
     assert entry.detail == {"changed": {"rec_before": ["8m", "9m"]}}
     assert client.get(reverse("staff_health_rule_edit", args=[999999])).status_code == 404
+
+
+def test_staff_add_and_remove_a_group_checkup_date(client, municipal_staff, family):
+    from kosodate.health.models import Checkup, CheckupSession
+
+    resident, baby, _ = family  # 10 weeks: the 3–4-month checkup opens within weeks
+    m3 = Checkup.objects.get(code="m3")
+    url = reverse("staff_health_session_create")
+    client.force_login(resident)
+    assert client.get(url).status_code == 403
+    client.force_login(municipal_staff)
+    # The voucher checkups are not offered: they have no dates.
+    page = client.get(url).content.decode()
+    assert m3.name in page and Checkup.objects.get(code="m1").name not in page
+    held_on = timezone.localdate() + timedelta(days=40)
+    data = {
+        "checkup": m3.pk,
+        "held_on": held_on.isoformat(),
+        "reception": "１３:００–１４:００",
+        "born_from": (baby.birth_date + timedelta(days=5)).isoformat(),
+        "born_until": (baby.birth_date - timedelta(days=5)).isoformat(),  # reversed
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200 and not CheckupSession.objects.exists()
+    assert data["reception"] in response.content.decode()  # kept as typed
+    data["born_from"], data["born_until"] = data["born_until"], data["born_from"]
+    assert client.post(url, data).status_code == 302
+    session = CheckupSession.objects.get()
+    assert session.reception == "13:00–14:00"
+    assert AuditLog.objects.filter(action="checkup_session.create").exists()
+    assert held_on.isoformat() in client.get(reverse("staff_health_schedule")).content.decode()
+
+    # The family sees the date on the child's page.
+    client.force_login(resident)
+    page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert f"{held_on.year}年{held_on.month}月{held_on.day}日" in page and "13:00–14:00" in page
+
+    client.force_login(municipal_staff)
+    delete = reverse("staff_health_session_delete", args=[session.pk])
+    assert client.get(delete).status_code == 405
+    assert client.post(delete).status_code == 302
+    assert not CheckupSession.objects.exists()
+    entry = AuditLog.objects.get(action="checkup_session.delete")
+    assert entry.detail["held_on"] == held_on.isoformat()
+    assert client.post(delete).status_code == 404
