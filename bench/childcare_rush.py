@@ -138,9 +138,14 @@ def prepare(households: int, places: int) -> dict:
             "requires_interview": False,
         },
     )
-    Facility.objects.filter(pk=facility.pk).update(places_age1_2=places, auto_approve=True)
+    Facility.objects.filter(pk=facility.pk).update(
+        places_age1_2=places, auto_approve=True, is_active=True
+    )
     Booking.objects.filter(facility=facility).delete()
     FacilityDay.objects.filter(facility=facility).delete()
+    # A previous run's availability data books these children every day (once a day each).
+    Booking.objects.filter(facility__name__startswith=AVAILABILITY_PREFIX).delete()
+    FacilityDay.objects.filter(facility__name__startswith=AVAILABILITY_PREFIX).delete()
     Notification.objects.filter(kind__startswith="childcare.").delete()
     OutboundMessage.objects.filter(kind__startswith="childcare.").delete()
     DBTaskResult.objects.all().delete()  # no worker runs in the bench: drop queued deliveries
@@ -230,7 +235,7 @@ def prepare_availability(facilities: int, per_day: int) -> dict:
     url = "/childcare/?band=age1_2&month=" + timezone.localdate().strftime("%Y-%m")
 
     def queries() -> int:
-        client = Client(HTTP_ACCEPT_LANGUAGE="ja")
+        client = Client(HTTP_ACCEPT_LANGUAGE="ja", HTTP_HOST="127.0.0.1")  # in ALLOWED_HOSTS
         client.get(url)  # caches filled
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
@@ -239,6 +244,8 @@ def prepare_availability(facilities: int, per_day: int) -> dict:
     Booking.objects.filter(facility__name__startswith=AVAILABILITY_PREFIX).delete()
     FacilityDay.objects.filter(facility__name__startswith=AVAILABILITY_PREFIX).delete()
     Facility.objects.filter(name__startswith=AVAILABILITY_PREFIX).delete()
+    # The rush's bookings (already verified) would collide with these: a child books once a day.
+    Booking.objects.filter(facility__name=FACILITY).delete()
     Facility.objects.filter(name=FACILITY).update(is_active=False)
     made = Facility.objects.bulk_create(
         [
@@ -406,15 +413,16 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
     env = bench_env(database_url, redis_url)
     ensure_database(database_url)
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--verbosity=0"], cwd=ROOT, env=env, check=True
-    )
+    subprocess.run([PYTHON, "manage.py", "migrate", "--verbosity=0"], cwd=ROOT, env=env, check=True)
     here = [PYTHON, __file__, "--in-django"]
 
     def django(*argv) -> dict:
         out = subprocess.run(
-            [*here, *map(str, argv)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+            [*here, *map(str, argv)], cwd=ROOT, env=env, capture_output=True, text=True
         )
+        if out.returncode:
+            sys.stderr.write(out.stderr)
+            raise SystemExit(f"bench step {argv[0]!r} failed (its error output is above)")
         return json.loads(out.stdout)
 
     setup = django("prepare", args.households, args.places)

@@ -1,8 +1,9 @@
 """Demo data for temporary childcare, loaded by kosodate.core.demo (`make run`): three facilities
 (one with an interview and staff approval, one that confirms at once and counts carers × ratios,
 one with two fee rates), the demo facility staff account at the first, registered children, and
-bookings in several statuses — so that every flow can be tried as a resident (hanako, taro), as
-facility staff (hoiku) and as municipal staff (shokuin).
+bookings in several statuses (one confirmed for today or the last open day, for the attendance
+marking) — so that every flow can be tried as a resident (hanako, taro), as facility staff
+(hoiku) and as municipal staff (shokuin).
 
 Idempotent: facilities, registrations and staff are found by natural keys; the bookings are made
 through the services (with their notices in the dev outbox) only while hanako has no upcoming
@@ -214,6 +215,44 @@ def _past_attended(facility, user, child, today) -> None:
     FacilityDay.objects.filter(pk=row.pk).update(**{f"held_{_field(booking)}": 1})
 
 
+def _attendance_due(facility, user, child, today) -> None:
+    """A confirmed booking on the facility's latest open day up to today (as if the facility's
+    rules had let it be made earlier), so that facility staff can try marking attendance or a
+    no-show on the day roster. One per day the demo is loaded on."""
+    rules = R.rules_for(facility)
+    day = today
+    while R.closed_reason(rules, day):
+        day -= timedelta(days=1)
+    if Booking.objects.filter(child=child, date=day, request_group="demo-attendance").exists():
+        return
+    row, _ = FacilityDay.objects.get_or_create(facility=facility, date=day)
+    when = timezone.make_aware(datetime.combine(day - timedelta(days=5), time(10)))
+    booking = Booking.objects.create(
+        facility=facility,
+        day=row,
+        date=day,
+        start_time=time(9),
+        end_time=time(15),
+        child=child,
+        household_id=child.household_id,
+        requested_by=user,
+        request_group="demo-attendance",
+        age_band=R.age_band(child.birth_date, day),
+        reason="work",
+        pickup_person=f"{user.full_name}(保護者)",
+        fee_yen=R.fee_yen(rules, time(9), time(15)),
+        status=Booking.Status.CONFIRMED,
+        created_at=when,
+        status_changed_at=when,
+    )
+    for status in (Booking.Status.PENDING, Booking.Status.CONFIRMED):
+        BookingEvent.objects.create(booking=booking, status=status, created_at=when)
+    held = Booking.objects.filter(
+        day=row, age_band=booking.age_band, status__in=Booking.HOLDING
+    ).count()
+    FacilityDay.objects.filter(pk=row.pk).update(**{f"held_{_field(booking)}": held})
+
+
 def _field(booking) -> str:
     from .models import BAND_FIELDS
 
@@ -254,6 +293,7 @@ def childcare_demo_load(*, users: dict[str, User], now: datetime | None = None) 
         preferred_note="平日の午前",
     )
     _past_attended(komorebi, hanako, sakura, today)
+    _attendance_due(komorebi, taro, yui, today)
 
     upcoming = Booking.objects.filter(household_id=hanako.household_id, date__gte=today)
     if upcoming.exists():

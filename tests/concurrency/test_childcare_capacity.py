@@ -5,7 +5,7 @@ moment: each in its own thread with its own connection, released by a barrier. T
 variant replaces kosodate.core.capacity.capacity_locked in the childcare services with a
 transaction that does not lock the facility-day row, and asserts that the day then IS
 overbooked: the race these tests look for is real, and the row lock is what prevents it.
-(tests/childcare/test_capacity_sqlite.py shows the same guarantee on SQLite.)
+(tests/concurrency/test_childcare_capacity_sqlite.py shows the same guarantee on SQLite.)
 """
 
 import time
