@@ -121,3 +121,12 @@ def test_completed_vaccine_gets_no_reminder(family):
     )
     reminders_send()
     assert not Notification.objects.filter(user=resident, title__contains="MR").exists()
+
+
+def test_the_background_task_sends_each_reminder_once(family):
+    from kosodate.health.tasks import health_send_reminders_task
+
+    resident, _toddler = _due_soon(family)
+    assert health_send_reminders_task.call() >= 1
+    assert health_send_reminders_task.call() == 0
+    assert Notification.objects.filter(user=resident, title__contains="MR").count() == 1

@@ -1,6 +1,11 @@
+"""Daily, from cron (one machine or several; nothing is sent twice):
+
+0 9 * * *  cd /srv/kosodate && .venv/bin/python manage.py health_send_reminders
+"""
+
 from django.core.management.base import BaseCommand
 
-from kosodate.health.services import reminders_send
+from kosodate.health.tasks import health_send_reminders_task
 
 
 class Command(BaseCommand):
@@ -10,5 +15,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        count = reminders_send()
+        count = health_send_reminders_task.call()
         self.stdout.write(f"{count} reminder(s) sent.")
