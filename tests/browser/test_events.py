@@ -153,6 +153,12 @@ def test_lottery_three_households_draw_results_emailed(page, new_page, municipal
     assert sum("確定" in s and "待ち" not in s for s in statuses) == 2
     assert sum("キャンセル待ち 1番目" in s for s in statuses) == 1
     assert_accessible(pages[0])
+    # The draw's record (seed and order) is on each family's application page, to check it.
+    mine = Application.objects.get(user=families[0])
+    go(pages[0], reverse("events:application_detail", args=[mine.pk]))
+    expect(pages[0].locator("main")).to_contain_text("抽選の記録")
+    expect(pages[0].locator("main")).to_contain_text(Event.objects.get(pk=event.pk).draw_seed)
+    assert_accessible(pages[0])
     emails = OutboundMessage.objects.filter(
         kind__in=["events.confirmed", "events.waitlisted"], channel="email"
     )

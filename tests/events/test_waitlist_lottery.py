@@ -153,6 +153,13 @@ def test_lottery_draw_once_reproducible_everyone_told(client, make_family):
         OutboundMessage.objects.filter(kind__in=["events.confirmed", "events.waitlisted"]).count()
         == 5
     )
+    # Each family sees the record on its application's page, with its own number, to check it.
+    mine = Application.objects.get(household=families[0].household)
+    client.force_login(families[0])
+    page = client.get(reverse("events:application_detail", args=[mine.pk])).text
+    assert event.draw_seed in page
+    assert ", ".join(str(pk) for pk in expected) in page
+    assert f"申込番号:{mine.pk}" in page
 
 
 def test_lottery_waitlist_promotes_after_the_draw(client, make_family):
