@@ -257,3 +257,19 @@ def test_staff_add_and_remove_a_group_checkup_date(client, municipal_staff, fami
     entry = AuditLog.objects.get(action="checkup_session.delete")
     assert entry.detail["held_on"] == held_on.isoformat()
     assert client.post(delete).status_code == 404
+
+
+def test_my_page_shows_the_notices_for_my_children(client, family, municipality):
+    resident, _baby, _toddler = family  # 10 weeks and 20 months
+    HealthNotice.objects.create(title="赤ちゃん教室", body="0〜6か月", age_to_months=6)
+    HealthNotice.objects.create(title="就学前健診", body="5歳", age_from_months=60)
+    client.force_login(resident)
+    page = client.get(reverse("mypage")).content.decode()
+    assert "赤ちゃん教室" in page and "就学前健診" not in page
+
+    from django.core.cache import cache
+
+    municipality.health_info_enabled = False
+    municipality.save()
+    cache.clear()
+    assert "赤ちゃん教室" not in client.get(reverse("mypage")).content.decode()
