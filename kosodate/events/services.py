@@ -384,6 +384,15 @@ def _offer_deadline(event: Event, now: datetime) -> datetime | None:
     return deadline if deadline - now >= OFFER_MIN else None
 
 
+def _offer_claim(*, application_id: int, deadline: datetime, now: datetime) -> bool:
+    # Compare-and-swap WAITLISTED → OFFERED: of two promoters reaching one family, one offers.
+    return bool(
+        Application.objects.filter(pk=application_id, status=Application.Status.WAITLISTED).update(
+            status=Application.Status.OFFERED, offer_expires_at=deadline, updated_at=now
+        )
+    )
+
+
 def _waitlist_promote(*, event: Event, now: datetime | None = None) -> int:
     """Offer each free place to exactly one waiting family, in waitlist order (call under the
     event's lock; the notifications are rows, emailed after commit). Returns how many offers."""
@@ -404,9 +413,7 @@ def _waitlist_promote(*, event: Event, now: datetime | None = None) -> int:
         need = application.people if event.counts_people else 1
         if need > free:
             continue
-        if Application.objects.filter(
-            pk=application.pk, status=Application.Status.WAITLISTED
-        ).update(status=Application.Status.OFFERED, offer_expires_at=deadline, updated_at=now):
+        if _offer_claim(application_id=application.pk, deadline=deadline, now=now):
             free -= need
             offers += 1
             _schedule("events_expire_offers_task", deadline)

@@ -125,15 +125,32 @@ def test_capacity_is_never_exceeded(lock_mode):
         assert not holds, "the race did not show without the lock"
 
 
-def test_a_freed_place_is_offered_to_exactly_one_family(slow_count):
+@pytest.fixture(params=["protected", "unprotected"])
+def promotion_mode(request, monkeypatch, slow_count):
+    """ "unprotected": no event lock and no compare-and-swap on the waiting row."""
+    if request.param == "unprotected":
+        monkeypatch.setattr(services, "capacity_locked", _atomic_without_lock)
+
+        def claim_without_cas(*, application_id, deadline, now):
+            return bool(
+                Application.objects.filter(pk=application_id).update(
+                    status=Application.Status.OFFERED, offer_expires_at=deadline, updated_at=now
+                )
+            )
+
+        monkeypatch.setattr(services, "_offer_claim", claim_without_cas)
+    return request.param
+
+
+def test_a_freed_place_is_offered_to_exactly_one_family(promotion_mode):
     """Two places free at once (an offer expires while a confirmed family cancels), with
     several workers expiring offers: exactly two offers, never more than the places.
 
-    No unlocked variant: in this design a place is freed and offered in the same transaction,
-    and each offer is a compare-and-swap on the waiting row, so another promoter can never see a
-    place as free that is about to be filled. Removing the event lock, or (separately) the
-    status filter of that compare-and-swap, did not make this test fail in our runs; the lock
-    still guards the count, as for new applications (test_capacity_is_never_exceeded).
+    A place is freed and offered in the same transaction, and each offer is a compare-and-swap
+    on the waiting row; the event's lock serialises the counting. Either protection alone was
+    enough in our runs (removing only the lock, or only the compare-and-swap, did not make this
+    test fail), so the "unprotected" variant removes both and shows the race: one family is
+    offered the same place twice while the second freed place is offered to nobody.
     """
 
     now = timezone.now()
@@ -169,6 +186,10 @@ def test_a_freed_place_is_offered_to_exactly_one_family(slow_count):
     _, errors = _in_parallel(works)
     assert not errors, errors
     held = Application.objects.filter(event=event, status__in=Application.HOLDING)
+    offers = Notification.objects.filter(kind="events.offered").count()
+    if promotion_mode == "unprotected":
+        assert (held.count(), offers) != (2, 2), "the race did not show without the protection"
+        return
     assert held.count() == 2
     assert list(held.values_list("waitlist_number", flat=True).order_by("waitlist_number")) == [
         1,
