@@ -77,7 +77,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "kosodate.core.middleware.MaintenanceModeMiddleware",
     # A service switched off (Municipality.*_enabled) answers 404 everywhere.
     "kosodate.core.middleware.ServiceSwitchMiddleware",
@@ -289,8 +288,10 @@ ACCOUNT_RATE_LIMITS = {
 # Behind a load balancer the client's address is in X-Forwarded-For: how many proxies to trust
 # there, so per-IP throttles count people, not the proxy (0 = use REMOTE_ADDR).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-# The sessions list (device, place, last seen) and "sign out everywhere" rely on these rows.
-USERSESSIONS_TRACK_ACTIVITY = True
+# The sessions list (device, place, last seen) and "sign out everywhere" rely on allauth's
+# UserSession rows. allauth's own tracking rewrites the row on every request; ours
+# (kosodate.accounts.middleware.SessionLifetimeMiddleware) at most once a minute.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- Second step (issue 4; SECURITY.md "Second step"; docs/security.md maps each row) ----------
 # allauth.mfa: authenticator app (TOTP), recovery codes and passkeys (WebAuthn); SMS and email

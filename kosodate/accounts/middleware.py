@@ -63,6 +63,8 @@ class TermsRequiredMiddleware:
 # of the sign-in and of the last request are kept in the session to enforce both limits.
 SESSION_SIGNED_IN_AT_KEY = "kosodate_signed_in_at"
 SESSION_LAST_SEEN_KEY = "kosodate_last_seen"
+# Set once this session's row in the sessions list is known to exist.
+SESSION_ROW_KEY = "kosodate_session_row"
 # The last-seen time is written at most this often, so not every page view saves the session.
 LAST_SEEN_RESOLUTION_SECONDS = 60
 
@@ -93,6 +95,7 @@ class SessionLifetimeMiddleware:
         if signed_in_at is None:
             # Sessions from before this middleware (or a test's force_login) start counting now.
             session[SESSION_SIGNED_IN_AT_KEY] = session[SESSION_LAST_SEEN_KEY] = now
+            _user_session_touch(request)
             return None
         remember = bool(session.get(SESSION_REMEMBER_KEY))
         absolute = (
@@ -105,8 +108,9 @@ class SessionLifetimeMiddleware:
         elif not remember and now - last_seen > settings.SESSION_IDLE_SECONDS:
             reason = "idle"
         if reason is None:
-            if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+            if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS or not session.get(SESSION_ROW_KEY):
                 session[SESSION_LAST_SEEN_KEY] = now
+                _user_session_touch(request)
             return None
         from allauth.account.internal.flows.logout import logout
 
@@ -120,6 +124,31 @@ class SessionLifetimeMiddleware:
         next_url = request.get_full_path() if request.method in ("GET", "HEAD") else "/"
         query = urlencode({"next": next_url, "expired": reason})
         return HttpResponseRedirect(f"{reverse('account_login')}?{query}")
+
+
+def _user_session_touch(request) -> None:
+    """Keeps the sessions list's row (device, IP, last seen) current. allauth's
+    USERSESSIONS_TRACK_ACTIVITY would rewrite that row on every request (five statements in a
+    transaction, for every page a signed-in person opens); we write it only when the last-seen
+    time above moves, at most once a minute, in one UPDATE, and create the row when this session
+    has none yet (allauth creates it at its sign-in; a session made otherwise, e.g. by
+    force_login, lacks it until its first page)."""
+    from allauth.account.adapter import get_adapter
+    from allauth.usersessions.models import UserSession
+    from django.utils import timezone
+
+    key = request.session.session_key
+    if not key:
+        return
+    user_agent_max = UserSession._meta.get_field("user_agent").max_length
+    updated = UserSession.objects.filter(session_key=key, user_id=request.user.pk).update(
+        last_seen_at=timezone.now(),
+        ip=get_adapter().get_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:user_agent_max],
+    )
+    if not updated:
+        UserSession.objects.create_from_request(request)
+    request.session[SESSION_ROW_KEY] = True
 
 
 # --- Staff must have an authenticator app or a passkey (SECURITY.md "Second step") -------------

@@ -113,3 +113,39 @@ def test_new_browser_sign_in_is_emailed(resident):
     assert not emails(to=resident.email, kind="new_device_signin")
     sign_in(Client(), resident.email, TEST_PASSWORD, HTTP_USER_AGENT=chrome)
     assert len(emails(to=resident.email, kind="new_device_signin")) == 1
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, resident):
+    """The sessions list's "last seen" follows the person, without a write on every page: the
+    row is updated when a minute has passed since the last update, in one statement."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _signed_in(client, resident)
+    row = UserSession.objects.get(user=resident)
+    signed_in_seen = row.last_seen_at
+    with time_machine.travel(timedelta(seconds=30)):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("mypage"))
+        assert not [q for q in queries if "usersessions_usersession" in q["sql"]]
+    row.refresh_from_db()
+    assert row.last_seen_at == signed_in_seen
+    with time_machine.travel(timedelta(minutes=5)):
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("mypage"), HTTP_USER_AGENT="Kosodate-test-browser/2")
+        writes = [q for q in queries if "usersessions_usersession" in q["sql"]]
+        assert len(writes) == 1 and writes[0]["sql"].startswith("UPDATE")
+    row.refresh_from_db()
+    assert row.last_seen_at >= signed_in_seen + timedelta(minutes=5)
+    assert row.user_agent == "Kosodate-test-browser/2"
+
+
+def test_a_session_without_its_row_gets_one(client, resident):
+    """A session made elsewhere (here force_login, which skips allauth's sign-in) appears in the
+    sessions list from its first page."""
+    client.force_login(resident)
+    assert not UserSession.objects.filter(user=resident).exists()
+    client.get(reverse("mypage"))
+    assert UserSession.objects.filter(
+        user=resident, session_key=client.session.session_key
+    ).exists()

@@ -70,3 +70,29 @@ def test_read_all(client, resident):
 def test_sign_in_required(client):
     response = client.get(reverse("notification_list"))
     assert response.status_code == 302
+
+
+def test_the_menu_links_the_notifications_with_the_unread_count(client, resident, other_resident):
+    import re
+
+    for title in ("一通目", "二通目"):
+        notification_send(user=resident, kind="k", title=title, body="", email=False)
+    notification_send(user=other_resident, kind="k", title="ほかの人", body="", email=False)
+    client.force_login(resident)
+
+    def menu_item() -> str:
+        page = client.get(reverse("mypage")).content.decode()
+        nav = page.split('class="site-nav"', 1)[1].split("</nav>", 1)[0]
+        match = re.search(r'<a href="/notifications/"[^>]*>(.*?)</a>', nav, re.S)
+        assert match, "the menu has no link to the notifications"
+        return match.group(1)
+
+    assert re.sub(r"<[^>]+>", "", menu_item()) == "通知 2 件の未読"
+    client.post(reverse("notification_read_all"))
+    assert menu_item() == "通知"
+
+
+def test_staff_menu_has_no_notifications_link(client, municipal_staff):
+    client.force_login(municipal_staff)
+    page = client.get(reverse("home")).content.decode()
+    assert 'href="/notifications/"' not in page.split('class="site-nav"', 1)[1].split("</nav>")[0]
