@@ -191,22 +191,41 @@ def availability(
     today = timezone.localdate(now)
     english = (get_language() or "ja").startswith("en")
     defaults = R.municipality_rules()
-    rules = {f.pk: R.rules_for(f, defaults) for f in facilities}
+    # Facilities with the same rules share one Rules object, so what depends only on the rules
+    # and the day (closed days, the booking window) is worked out once per day, not per facility:
+    # 50 facilities × a month is 1,550 cells (docs/benchmarks.md, availability page).
+    shared: dict[R.Rules, R.Rules] = {}
+    rules = {}
+    for facility in facilities:
+        facility_rules = R.rules_for(facility, defaults)
+        rules[facility.pk] = shared.setdefault(facility_rules, facility_rules)
     rows = _facility_days(facilities, first, last)
+    by_rules_and_day: dict[tuple[int, date], tuple[str, str]] = {}
     result: dict[date, list[DayCell]] = {}
     day = first
     while day <= last:
         cells = []
         for facility in facilities:
+            facility_rules = rules[facility.pk]
+            key = (id(facility_rules), day)
+            known = by_rules_and_day.get(key)
+            if known is None:
+                reason = R.closed_reason(facility_rules, day, english=english)
+                window = "" if reason or day < today else R.window_state(facility_rules, day, now)
+                known = by_rules_and_day[key] = (reason, window)
             row = rows.get((facility.pk, day))
-            cells.append(_cell(facility, rules[facility.pk], day, row, band, today, now, english))
+            cells.append(_cell(facility, facility_rules, day, row, band, today, known, english))
         result[day] = cells
         day += timedelta(days=1)
     return result
 
 
-def _cell(facility, rules, day, row, band, today, now, english) -> DayCell:
-    reason = R.closed_reason(rules, day, row, english=english)
+def _cell(facility, rules, day, row, band, today, known, english) -> DayCell:
+    """One facility's day; `known` is (closed reason, booking window) for its rules and day."""
+    if row is not None and row.closed:
+        reason = R.closed_reason(rules, day, row, english=english)
+        return DayCell(facility, day, R.CLOSED, reason=reason)
+    reason, window = known
     if reason:
         return DayCell(facility, day, R.CLOSED, reason=reason)
     if day < today:
@@ -214,7 +233,6 @@ def _cell(facility, rules, day, row, band, today, now, english) -> DayCell:
     capacity = R.capacity_for(facility, row)
     held = row.held() if row is not None else {}
     status, free = R.availability_status(capacity, held, band)
-    window = R.window_state(rules, day, now)
     return DayCell(facility, day, status, free=free, window=window)
 
 
