@@ -140,11 +140,16 @@ def events_for_staff() -> QuerySet[Event]:
     return events_with_places().order_by("-starts_at", "-pk")
 
 
-def application_active_for_household(*, event: Event, household) -> Application | None:
-    if household is None:
+def application_active_for_household(
+    *, event: Event, household_id: int | None
+) -> Application | None:
+    """The household's live application for the event, or None (by id: no household row read)."""
+    if household_id is None:
         return None
     return (
-        Application.objects.filter(event=event, household=household, status__in=Application.ACTIVE)
+        Application.objects.filter(
+            event=event, household_id=household_id, status__in=Application.ACTIVE
+        )
         .order_by("-pk")
         .first()
     )

@@ -91,7 +91,7 @@ def event_detail(request, pk: int):
     application = None
     if _signed_in_resident(request):
         application = selectors.application_active_for_household(
-            event=event, household=request.user.household
+            event=event, household_id=request.user.household_id
         )
     return render(
         request,
@@ -105,7 +105,7 @@ def event_detail(request, pk: int):
 def application_create(request, pk: int):
     event = selectors.event_get_public(pk=pk)
     existing = selectors.application_active_for_household(
-        event=event, household=request.user.household
+        event=event, household_id=request.user.household_id
     )
     if existing is not None:
         messages.info(request, _("Your household has already applied for this event."))
