@@ -71,7 +71,7 @@ def _fill_child(page, index, *, first, kana, birth, sex_index):
 def _register(page, language, email):
     words = WORDS[language]
     page.goto(page.base_url + "/")
-    page.locator(f"main a[href='{reverse('account_signup')}']").first.click()
+    page.locator(f"main a[href='{reverse('register_start')}']").first.click()
     page.wait_for_load_state()
     assert page.url.endswith(reverse("register_start"))
     assert_accessible(page)
