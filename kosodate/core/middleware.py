@@ -130,12 +130,19 @@ class MaintenanceModeMiddleware:
 class ServiceSwitchMiddleware:
     """A service the municipality switched off (Municipality.*_enabled) is gone for everyone:
     its residents' and staff's pages answer 404, so a bookmark or an old email link cannot reach
-    it. The municipality row is cached (selectors.municipality_get), so this costs a cache read."""
+    it. Only a service's own pages read the municipality row (cached: selectors.municipality_get),
+    so every other request, /healthz included, answers without the database or the cache."""
 
     def __init__(self, get_response):
+        from .catalog import SERVICES
+
         self.get_response = get_response
+        self.service_paths = tuple(path for service in SERVICES for path in service.paths)
 
     def __call__(self, request):
-        if request.path_info.startswith(municipality_get().disabled_service_paths()):
+        path = request.path_info
+        if path.startswith(self.service_paths) and path.startswith(
+            municipality_get().disabled_service_paths()
+        ):
             raise Http404("This service is not offered.")
         return self.get_response(request)

@@ -1,11 +1,14 @@
 """Maintenance mode in a real browser: a system administrator schedules a window in the admin,
-the top page announces it, during it sign-in shows the 503 page in Japanese and English while the
-top page and announcements still show, and an administrator can still get in to end it."""
+the top page announces it; during it a resident who signs in, registers or resets a password gets
+the 503 page in Japanese and English while the top page and announcements still show, and an
+administrator can still sign in to end it."""
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -76,25 +79,27 @@ def test_a_system_administrator_schedules_a_window_and_the_top_page_announces_it
 
 
 @pytest.mark.parametrize(
-    ("fixture", "heading", "message", "top"),
+    "fixture, heading, message, top, staff_only",
     [
         (
             "page",
             "メンテナンス中",
             "保育施設の予約システムを更新しています。",
             "トップページへ戻る",
+            "現在は職員だけがログインできます",
         ),
         (
             "page_en",
             "Under maintenance",
             "We are updating the booking system.",
             "Back to the top page",
+            "only staff can sign in now",
         ),
     ],
     ids=["ja-360px", "en-desktop"],
 )
-def test_during_a_window_sign_in_shows_the_maintenance_page(
-    request, municipality, fixture, heading, message, top
+def test_during_a_window_a_resident_signing_in_gets_the_maintenance_page(
+    request, municipality, resident, fixture, heading, message, top, staff_only
 ):
     page = request.getfixturevalue(fixture)
     window = _active_window()
@@ -109,20 +114,27 @@ def test_during_a_window_sign_in_shows_the_maintenance_page(
     sign_in.click()
     page.wait_for_load_state()
 
+    # The sign-in page stays open (staff sign in to end the window) and says so; a resident who
+    # signs in gets the maintenance page, with the time it ends.
+    expect(page.locator("main")).to_contain_text(staff_only)
+    assert_accessible(page)
+    page.fill("#id_login", resident.email)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.locator("main form .button--primary").first.click()
+    page.wait_for_load_state()
     expect(page.locator("h1")).to_have_text(heading)
     expect(page.locator("main")).to_contain_text(message)
     expect(page.locator("main")).to_contain_text(
         timezone.localtime(window.ends_at).strftime("%H:%M")
     )
-    response = page.goto(page.base_url + "/accounts/login/")
-    assert response.status == 503
-    retry_after = int(response.headers["retry-after"])
-    assert 7000 < retry_after <= 7200
     assert_accessible(page)
 
-    # Registration and password reset too.
-    for path in ("/accounts/signup/", "/accounts/password/reset/"):
-        assert page.goto(page.base_url + path).status == 503
+    # Registration and password reset are refused, with Retry-After until the end.
+    for path in (reverse("register_start"), reverse("account_reset_password")):
+        response = page.goto(page.base_url + path)
+        assert response.status == 503
+        assert 7000 < int(response.headers["retry-after"]) <= 7200
+    expect(page.locator("h1")).to_have_text(heading)
 
     # From the 503 page, back to reading: the announcement's own page still works.
     page.get_by_role("link", name=top).click()
@@ -136,7 +148,7 @@ def test_during_a_window_sign_in_shows_the_maintenance_page(
 
 def test_the_language_switch_works_on_the_maintenance_page(page, municipality):
     _active_window()
-    page.goto(page.base_url + "/accounts/login/")
+    page.goto(page.base_url + reverse("register_start"))
     expect(page.locator("h1")).to_have_text("メンテナンス中")
     page.locator(".language-switcher button[value=en]").click()
     page.wait_for_load_state()
@@ -145,12 +157,30 @@ def test_the_language_switch_works_on_the_maintenance_page(page, municipality):
 
 
 def test_an_administrator_signs_in_to_the_admin_and_ends_the_window(page_en, new_page, admin_user):
+    """The admin's sign-in is allauth's (password, then the second step every staff account
+    has): it stays open during the window, and the administrator ends it from the back office."""
+    import pyotp
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    Authenticator.objects.filter(user=admin_user).delete()
+    secret = generate_totp_secret()
+    TOTP.activate(admin_user, secret)
     window = _active_window()
     page_en.goto(page_en.base_url + "/admin/")
-    page_en.fill("#id_username", admin_user.username)
-    page_en.fill("#id_password", TEST_PASSWORD)
-    page_en.locator("input[type=submit]").click()
     page_en.wait_for_load_state()
+    assert urlsplit(page_en.url).path == reverse("account_login")
+    page_en.fill("#id_login", admin_user.email)
+    page_en.fill("#id_password", TEST_PASSWORD)
+    page_en.locator("main form .button--primary").first.click()
+    page_en.wait_for_load_state()
+    assert urlsplit(page_en.url).path == reverse("mfa_authenticate")
+    page_en.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page_en.locator("main form .button--primary").first.click()
+    page_en.wait_for_load_state()
+    if urlsplit(page_en.url).path == reverse("mfa_trust"):
+        page_en.locator("button[name=action][value=skip]").click()
+        page_en.wait_for_load_state()
     expect(page_en.locator("#site-name")).to_be_visible()
 
     # Signed in, the administrator is staff: the back office works during the window too.
@@ -163,7 +193,7 @@ def test_an_administrator_signs_in_to_the_admin_and_ends_the_window(page_en, new
     assert window.ends_at <= timezone.now()
 
     resident_page = new_page(locale="ja", mobile=True)
-    response = resident_page.goto(resident_page.base_url + "/accounts/login/")
+    response = resident_page.goto(resident_page.base_url + reverse("register_start"))
     assert response.status == 200
 
 
