@@ -25,7 +25,10 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DJANGO_DEBUG is off. On a developer's machine, use the "
+            "Makefile (make run) or set DJANGO_DEBUG=1; in production, see docs/deploy.md."
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
 # Fernet keys (urlsafe base64, 32 bytes), comma-separated; the first encrypts, all decrypt, so a
