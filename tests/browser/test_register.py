@@ -1,6 +1,7 @@
 """Registration in a real browser: from the top page through the five steps with two children
 (a row added, removed and added again without losing the first), the confirmation link read from
-the outbox, then signing in — in Japanese on a phone and in English on a desktop. And a
+the outbox, signing in, My Page, signing out, a forgotten password and signing in with the new
+one — in Japanese on a phone and in English on a desktop. And a
 municipality that requires the counter identity check: the account waits, says what to bring,
 and services are refused with that explanation. Every page is checked with axe."""
 
@@ -172,6 +173,39 @@ def _confirm_and_sign_in(page, email):
     return user
 
 
+def _my_page_sign_out_reset_and_sign_in_again(page, language, user):
+    """The rest of a newcomer's first evening: the terms if asked, My Page, signing out, the
+    password forgotten at once, the reset link from the outbox, and in with the new password."""
+    from .test_signin import NEW_PASSWORD, _fill_sign_in, _reset_link, _sign_out
+    from .test_signin import WORDS as SIGN_IN_WORDS
+
+    words = SIGN_IN_WORDS[language]
+    if page.url.split("?")[0].endswith(reverse("signin_terms")):
+        page.get_by_label(words["accept_box"]).check()
+        page.get_by_role("button", name=words["accept"]).click()
+        page.wait_for_load_state()
+    assert page.url.split("?")[0].endswith(reverse("mypage")), page.url
+    assert user.household.children.count() == 2
+    expect(page.locator("main")).to_contain_text(user.username)  # the 利用者番号
+    assert_accessible(page)
+    _sign_out(page, words)
+
+    page.goto(page.base_url + reverse("account_login"))
+    page.get_by_role("link", name=words["forgot"]).click()
+    page.fill("#id_email", user.email)
+    page.get_by_role("button", name=words["send"]).click()
+    expect(page.locator("h1")).to_have_text(words["check_email"])
+    page.goto(page.base_url + _reset_link(user.email))
+    page.fill("#id_password1", NEW_PASSWORD)
+    page.fill("#id_password2", NEW_PASSWORD)
+    page.get_by_role("button", name=words["save"]).click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name=words["sign_in_new"]).click()
+    page.wait_for_load_state()
+    _fill_sign_in(page, user.email, NEW_PASSWORD)
+    assert page.url.split("?")[0].endswith(reverse("mypage")), page.url
+
+
 def test_registration_in_japanese_on_a_phone(page, terms):
     _register(page, "ja", "Hanako.Yamada@example.jp")
     user = _confirm_and_sign_in(page, "Hanako.Yamada@example.jp")
@@ -183,6 +217,7 @@ def test_registration_in_japanese_on_a_phone(page, terms):
         "はると",
     ]
     assert user.username in OutboundMessage.objects.get(recipient=user.email).body
+    _my_page_sign_out_reset_and_sign_in_again(page, "ja", user)
 
 
 def test_registration_in_english_on_a_desktop(page_en, terms):
@@ -190,6 +225,7 @@ def test_registration_in_english_on_a_desktop(page_en, terms):
     user = _confirm_and_sign_in(page_en, "mary@example.jp")
     assert user.preferred_language == "en"
     assert user.household.children.count() == 2
+    _my_page_sign_out_reset_and_sign_in_again(page_en, "en", user)
 
 
 @pytest.mark.urls("tests.accounts.register_support")
