@@ -2,7 +2,8 @@
 and a page rendered in one language shows nothing of the other.
 
 Fixing a failure: `scripts/messages <app>` (or `project`), fill every empty msgstr and remove every
-"fuzzy" flag in the .po, then `scripts/messages --compile` and commit both .po and .mo.
+"fuzzy" flag in the .po, then `scripts/messages --compile` (make does it; the .mo files are built,
+not committed) and commit the .po.
 """
 
 import gettext
@@ -199,7 +200,7 @@ def catalogue(mo: Path) -> dict:
 @pytest.mark.parametrize("po", PO_FILES, ids=relative)
 def test_compiled_catalogue_is_up_to_date(po, tmp_path):
     mo = po.with_suffix(".mo")
-    assert mo.is_file(), f"{relative(mo)} is missing: run scripts/messages --compile and commit it"
+    assert mo.is_file(), f"{relative(mo)} is missing: run scripts/messages --compile (or make messages)"
     fresh = tmp_path / "fresh.mo"
     msgfmt("-o", str(fresh), str(po))
     committed, expected = catalogue(mo), catalogue(fresh)
