@@ -394,5 +394,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own default config gives the "django" logger a console handler of its own (shown
+        # with DEBUG on); with the root's console as well, every django.* line (the worker's task
+        # lines, the autoreloader's) was printed twice in `make run`. One handler: the root's.
+        "django": {
+            "handlers": [],
+            "level": env.str("LOG_LEVEL", default="INFO"),
+            "propagate": True,
+        },
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
