@@ -200,7 +200,9 @@ def catalogue(mo: Path) -> dict:
 @pytest.mark.parametrize("po", PO_FILES, ids=relative)
 def test_compiled_catalogue_is_up_to_date(po, tmp_path):
     mo = po.with_suffix(".mo")
-    assert mo.is_file(), f"{relative(mo)} is missing: run scripts/messages --compile (or make messages)"
+    assert mo.is_file(), (
+        f"{relative(mo)} is missing: run scripts/messages --compile (or make messages)"
+    )
     fresh = tmp_path / "fresh.mo"
     msgfmt("-o", str(fresh), str(po))
     committed, expected = catalogue(mo), catalogue(fresh)
