@@ -70,13 +70,20 @@ class ChildcareRules(models.Model):
     SINGLETON_ID = 1
 
     min_age_days = models.PositiveSmallIntegerField(
-        _("youngest age (days old)"), default=57, help_text=_("57 days is the usual minimum.")
+        _("youngest age (days old)"),
+        default=57,
+        help_text=_(
+            "Days old on the day of care, the day of birth being day 0. 57 days is the usual minimum."
+        ),
     )
     min_age_months = models.PositiveSmallIntegerField(
         _("youngest age (months)"),
         default=0,
         validators=[MaxValueValidator(72)],
-        help_text=_("Some facilities take children from 6 months; 0 = only the days above count."),
+        help_text=_(
+            "Completed months on the day of care (a child born on 31 January is one month old on "
+            "1 March). Some facilities take children from 6 months; 0 = only the days above count."
+        ),
     )
     booking_opens_days_ahead = models.PositiveSmallIntegerField(
         _("bookings open (days ahead)"), default=31, validators=[MinValueValidator(1)]

@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core import ages
+
 from .models import (
     BAND_FIELDS,
     BAND_UNITS,
@@ -133,39 +135,11 @@ def closed_reason(
     return ""
 
 
-# --- Ages -------------------------------------------------------------------------------------
-def _add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    # The 31st plus one month is the last day of the shorter month.
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(day)
-
-
-def age_in_years(birth_date: date, on: date) -> int:
-    years = on.year - birth_date.year
-    if (on.month, on.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years
-
-
-def school_entry(birth_date: date) -> date:
-    """The April 1st a child starts primary school: the one after their 6th birthday, where
-    children born on 1 April go a year early (in law one turns N the day before the birthday)."""
-    year = birth_date.year + 6
-    if (birth_date.month, birth_date.day) > (4, 1):
-        year += 1
-    return date(year, 4, 1)
-
-
+# --- Ages (counted by kosodate/core/ages.py) ---------------------------------------------------
 def age_band(birth_date: date, on: date) -> AgeBand | None:
-    years = age_in_years(birth_date, on)
-    if years < 0:
+    if on < birth_date:
         return None
+    years = ages.completed_years(birth_date, on)
     if years == 0:
         return AgeBand.AGE0
     if years <= 2:
@@ -177,15 +151,17 @@ def age_band(birth_date: date, on: date) -> AgeBand | None:
 
 def age_problem(rules: Rules, birth_date: date, on: date) -> str:
     """Why a child of this birth date cannot be cared for on `on` under these rules, or ""."""
+    # Completed days and months on the day of care: 57 days old is the day of birth + 57, and
+    # "6 months" is the 6-month anniversary (born 31 Jan: 1 March is one month).
     youngest = max(
-        birth_date + timedelta(days=rules.min_age_days),
-        _add_months(birth_date, rules.min_age_months),
+        ages.weeks_days_after(birth_date, 0, rules.min_age_days),
+        ages.months_anniversary(birth_date, rules.min_age_months),
     )
     if on < youngest:
         return str(_("Children can be cared for from %(date)s (the youngest age here).")) % {
             "date": youngest.isoformat()
         }
-    if on >= school_entry(birth_date):
+    if on >= ages.school_entry(birth_date):
         return str(_("Temporary care is for children who have not started primary school."))
     return ""
 

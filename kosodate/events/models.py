@@ -3,8 +3,6 @@
 selected). Places are counted from the applications' rows under the event's row lock
 (kosodate/core/capacity.py); the constraints below are the backstop."""
 
-from datetime import date
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,19 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kosodate.accounts.models import Child, Household
+from kosodate.core import ages
 from kosodate.core.models import BilingualMixin
-
-
-def age_in_months(birth_date: date, on: date) -> int:
-    """Completed months of age on a day (a child born on the 31st turns a month older on the last
-    day of a shorter month)."""
-    months = (on.year - birth_date.year) * 12 + (on.month - birth_date.month)
-    if on.day < birth_date.day:
-        # Not yet the "monthly birthday" this month, unless this is the month's last day.
-        next_day = on.toordinal() + 1
-        if date.fromordinal(next_day).month == on.month:
-            months -= 1
-    return max(months, 0)
 
 
 class Event(BilingualMixin, models.Model):
@@ -55,13 +42,21 @@ class Event(BilingualMixin, models.Model):
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     min_age_months = models.PositiveSmallIntegerField(
-        _("youngest child (months)"), null=True, blank=True
+        _("youngest child (months)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Completed months on the day of the event (a child born on 31 January is one month "
+            "old on 1 March)."
+        ),
     )
     max_age_months = models.PositiveSmallIntegerField(
         _("oldest child (months)"),
         null=True,
         blank=True,
-        help_text=_("A child of this many months may still come."),
+        help_text=_(
+            "A child of this many completed months on the day of the event may still come."
+        ),
     )
     capacity = models.PositiveIntegerField(_("capacity"), validators=[MinValueValidator(1)])
     capacity_unit = models.CharField(
@@ -179,7 +174,9 @@ class Event(BilingualMixin, models.Model):
         return self.max_age_months is None or months <= self.max_age_months
 
     def child_fits(self, child: Child) -> bool:
-        return self.age_fits(age_in_months(child.birth_date, timezone.localdate(self.starts_at)))
+        return self.age_fits(
+            ages.completed_months(child.birth_date, timezone.localdate(self.starts_at))
+        )
 
     def cancellation_deadline(self):
         return self.starts_at - timezone.timedelta(hours=self.cancel_hours_before)

@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from kosodate.accounts.models import Child
+from kosodate.core import ages
 
-from .models import Application, Event, age_in_months
+from .models import Application, Event
 
 HOLDING_Q = Q(applications__status__in=Application.HOLDING)
 
@@ -95,7 +96,7 @@ def events_for_residents(
                 continue
         if children is not None and event.has_age_range:
             day = timezone.localdate(event.starts_at)
-            if not any(event.age_fits(age_in_months(c.birth_date, day)) for c in children):
+            if not any(event.age_fits(ages.completed_months(c.birth_date, day)) for c in children):
                 continue
         result.append(event)
     return result

@@ -19,11 +19,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
+from kosodate.core import ages
 from kosodate.core.capacity import capacity_locked
 from kosodate.core.services import audit_log_record, notification_send
 
 from . import selectors
-from .models import Application, Event, age_in_months
+from .models import Application, Event
 
 EVENT_EDITABLE_FIELDS = (
     "title",
@@ -248,7 +249,7 @@ def _application_check(
                 code="child_required",
             )
         day = timezone.localdate(event.starts_at)
-        too = [c for c in children if not event.age_fits(age_in_months(c.birth_date, day))]
+        too = [c for c in children if not event.age_fits(ages.completed_months(c.birth_date, day))]
         if too:
             raise ValidationError(
                 {

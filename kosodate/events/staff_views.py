@@ -15,11 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kosodate.accounts.models import User
 from kosodate.backoffice.access import back_office_required
+from kosodate.core import ages
 from kosodate.core.services import audit_log_record
 
 from . import selectors, services
 from .forms import EventCancelForm, EventStaffForm, ParticipantsMessageForm
-from .models import Application, age_in_months
+from .models import Application
 
 # The staff menu's entry (kosodate/backoffice/navigation.py); defined here so that its
 # translation lives in this app's catalogue.
@@ -112,7 +113,7 @@ def _participant_rows(event) -> list[dict]:
                 "children": [
                     {
                         "child": child,
-                        "months": age_in_months(child.birth_date, day),
+                        "months": ages.completed_months(child.birth_date, day),
                     }
                     for child in application.children.all()
                 ],

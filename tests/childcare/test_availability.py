@@ -54,8 +54,6 @@ def test_holidays_and_new_year_are_closed():
 
 
 def test_ages_and_school_entry():
-    assert R.school_entry(date(2020, 4, 1)) == date(2026, 4, 1)
-    assert R.school_entry(date(2020, 4, 2)) == date(2027, 4, 1)
     rules = R.rules_for(Facility())
     born = date(2026, 1, 1)
     assert R.age_problem(rules, born, date(2026, 2, 26))  # 56 days
@@ -63,6 +61,17 @@ def test_ages_and_school_entry():
     assert R.age_problem(rules, date(2020, 4, 1), date(2026, 4, 1))
     assert R.age_band(date(2024, 6, 1), date(2026, 6, 1)) == "age1_2"
     assert R.age_band(date(2023, 6, 2), date(2026, 6, 1)) == "age1_2"
+    assert R.age_band(date(2023, 6, 1), date(2026, 6, 1)) == "age3"  # the birthday counts
+
+
+def test_youngest_age_in_months_is_completed_months_on_the_day_of_care():
+    rules = R.rules_for(Facility(min_age_days=0, min_age_months=1))
+    born = date(2024, 1, 31)  # one month old on 1 March (it reaches 1 month at the end of 2/29)
+    assert R.age_problem(rules, born, date(2024, 2, 29))
+    assert not R.age_problem(rules, born, date(2024, 3, 1))
+    # Primary school starts on the first 1 April after the 6th birthday's eve.
+    assert not R.age_problem(rules, date(2020, 4, 2), date(2027, 3, 31))
+    assert R.age_problem(rules, date(2020, 4, 2), date(2027, 4, 1))
 
 
 def test_fees_with_tiers():

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kosodate.core.models import Notification, OutboundMessage
-from kosodate.events.models import Application, Event, age_in_months
+from kosodate.events.models import Application, Event
 
 from .factories import EventFactory
 
@@ -23,13 +23,25 @@ def _apply(client, user, event, *, adults="1", children=None):
     )
 
 
-def test_age_in_months():
-    from datetime import date
+def test_target_age_is_completed_months_on_the_day_of_the_event():
+    from datetime import date, datetime
 
-    assert age_in_months(date(2024, 1, 31), date(2024, 2, 28)) == 0
-    assert age_in_months(date(2024, 1, 31), date(2024, 2, 29)) == 1  # the month's last day
-    assert age_in_months(date(2024, 1, 15), date(2025, 1, 15)) == 12
-    assert age_in_months(date(2024, 1, 15), date(2025, 1, 14)) == 11
+    from kosodate.accounts.models import Child
+
+    def on(day):
+        return Event(
+            min_age_months=1,
+            max_age_months=12,
+            starts_at=timezone.make_aware(datetime.combine(day, datetime.min.time())),
+        )
+
+    born_31_jan = Child(birth_date=date(2024, 1, 31))
+    assert not on(date(2024, 2, 29)).child_fits(born_31_jan)  # one month only on 1 March
+    assert on(date(2024, 3, 1)).child_fits(born_31_jan)
+    born_15_jan = Child(birth_date=date(2024, 1, 15))
+    assert on(date(2025, 1, 14)).child_fits(born_15_jan)  # 11 months
+    assert on(date(2025, 2, 14)).child_fits(born_15_jan)  # 12 months: may still come
+    assert not on(date(2025, 2, 15)).child_fits(born_15_jan)  # 13 months
 
 
 def test_list_anonymous_shows_upcoming_events_with_places(client, municipality):
