@@ -4,8 +4,6 @@ change is allauth's page (it asks for the current password; other sessions end).
 
 Every object URL goes through an access-checked selector: another household's child is a 404."""
 
-import csv
-import io
 from functools import wraps
 
 from allauth.account.decorators import reauthentication_required
@@ -15,7 +13,7 @@ from allauth.account.views import EmailView
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse, reverse_lazy
 from django.utils import timezone
@@ -24,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kosodate.core.csv import csv_response
 from kosodate.core.selectors import announcements_current, municipality_get
 
 from . import selectors, services
@@ -304,16 +303,8 @@ def _csv_rows(export: dict):
 def data_csv(request):
     export = selectors.account_data_export(user=request.user)
     services.account_data_export_record(user=request.user, fmt="csv", request=request)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in _csv_rows(export):
-        writer.writerow(["" if v is None else v for v in row])
-    # The byte-order mark lets Excel on Japanese Windows read UTF-8 instead of guessing Shift_JIS.
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{_export_filename(request.user, "csv")}"'
-    )
-    return response
+    # Cells are neutralised (a child's allergies typed as "=HYPERLINK(...)" stay text).
+    return csv_response(_export_filename(request.user, "csv"), _csv_rows(export))
 
 
 @require_http_methods(["GET", "POST"])

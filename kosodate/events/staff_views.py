@@ -2,11 +2,8 @@
 list (printable, CSV), attendance and a message to every participant. Looking at participants
 (children's ages and allergies) is audit-logged."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kosodate.accounts.models import User
 from kosodate.backoffice.access import back_office_required
 from kosodate.core import ages
+from kosodate.core.csv import csv_response
 from kosodate.core.services import audit_log_record
 
 from . import selectors, services
@@ -150,25 +148,24 @@ def participants_csv(request, pk: int):
     audit_log_record(
         actor=request.user, action="event.participants_export", target=event, request=request
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}-participants.csv"'
-    # A byte-order mark, so that Excel opens the Japanese text as UTF-8.
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Status"),
-            _("Waitlist number"),
-            _("Guardian"),
-            _("Phone"),
-            _("Email"),
-            _("Adults"),
-            _("Child"),
-            _("Age (months)"),
-            _("Allergies"),
-            _("Attended"),
-        ]
+    header = [
+        _("Status"),
+        _("Waitlist number"),
+        _("Guardian"),
+        _("Phone"),
+        _("Email"),
+        _("Adults"),
+        _("Child"),
+        _("Age (months)"),
+        _("Allergies"),
+        _("Attended"),
+    ]
+    return csv_response(
+        f"event-{event.pk}-participants.csv", [header, *_participant_csv_rows(event)]
     )
+
+
+def _participant_csv_rows(event):
     for row in _participant_rows(event):
         application = row["application"]
         user = application.user
@@ -181,14 +178,12 @@ def participants_csv(request, pk: int):
             application.adults,
         ]
         attended = {True: _("yes"), False: _("no"), None: ""}[application.attended]
-        children = row["children"] or [None]
-        for item in children:
+        for item in row["children"] or [None]:
             if item is None:
-                writer.writerow([*base, "", "", "", attended])
+                yield [*base, "", "", "", attended]
             else:
                 child = item["child"]
-                writer.writerow([*base, child.full_name, item["months"], child.allergies, attended])
-    return response
+                yield [*base, child.full_name, item["months"], child.allergies, attended]
 
 
 @require_POST

