@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.client_ip import client_ip
 from kosodate.core.models import OutboundMessage
 from kosodate.core.services import audit_log_record, message_email_send
 
@@ -91,7 +92,7 @@ def auth_event_record(*, kind: str, user: User | None = None, request=None, **de
     """Append an authentication event (ASVS 16.3.1). Never stores a password or a code."""
     ip = user_agent = None
     if request is not None:
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = client_ip(request)
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     return AuthEvent.objects.create(
         kind=kind, user=user, ip_address=ip, user_agent=user_agent or "", detail=detail
@@ -176,7 +177,7 @@ def registration_complete(
                 for row in children
             )
             _email_address_add_unverified(user=user, email=email)
-            terms_accept(user=user, terms=terms, ip_address=request.META.get("REMOTE_ADDR"))
+            terms_accept(user=user, terms=terms, ip_address=client_ip(request))
     except _EmailTaken:
         user = None
     except IntegrityError:
@@ -1093,7 +1094,7 @@ def new_device_signin_notify(*, user: User, request) -> bool:
             context={
                 "user": user,
                 "browser": f"{parsed.browser.family} / {parsed.os.family}",
-                "ip": request.META.get("REMOTE_ADDR", ""),
+                "ip": client_ip(request) or "",
                 "when": timezone.now(),
             },
             user=user,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kosodate.core.client_ip import client_ip
 from kosodate.core.selectors import maintenance_active, maintenance_upcoming, municipality_get
 
 from . import selectors, services
@@ -69,9 +70,7 @@ def signin_terms(request):
     )
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["terms_version"] == terms.pk:
-            services.terms_accept(
-                user=user, terms=terms, ip_address=request.META.get("REMOTE_ADDR") or None
-            )
+            services.terms_accept(user=user, terms=terms, ip_address=client_ip(request))
             return stage.exit() if stage else redirect(_safe_next(request))
         # A newer version came into effect while the page was open: show that one instead.
         messages.warning(request, _("The terms have just been updated. Please read them again."))

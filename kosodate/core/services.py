@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .client_ip import client_ip
 from .models import (
     Announcement,
     AuditLog,
@@ -39,9 +40,7 @@ def audit_log_record(
     request=None,
 ) -> AuditLog:
     """Append one entry to the audit log (never updated or deleted afterwards)."""
-    ip = None
-    if request is not None:
-        ip = request.META.get("REMOTE_ADDR") or None
+    ip = client_ip(request)
     return AuditLog.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
