@@ -27,6 +27,7 @@ help:
 	@echo "make test   run every check and test (needs PostgreSQL, Redis; installs Chromium)"
 	@echo "make lint   ruff, migrations and translation checks only"
 	@echo "make bench  the rush benchmarks (see docs/benchmarks.md)"
+	@echo "make prod-local  the production shape on 127.0.0.1 (nginx, 2 web, 2 workers, PostgreSQL, Redis)"
 
 # A venv made by another Python (or a half-made one) is replaced, not patched.
 $(PY):
@@ -110,8 +111,13 @@ else
 	[ $$pg = 0 ] && [ $$sq = 0 ]
 endif
 
+# The production shape on the loopback: nginx, two gunicorn, two workers, PostgreSQL, Redis
+# (scripts/prod-local says what each variable does). Ctrl-C stops everything it started.
+prod-local: $(STAMP) messages
+	@scripts/prod-local
+
 bench: $(STAMP)
 	$(PY) bench/childcare_rush.py
 	$(PY) bench/events_rush.py
 
-.PHONY: help install messages run chromium services lint test bench
+.PHONY: help install messages run chromium services lint test bench prod-local

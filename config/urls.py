@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from kosodate.core import dev_views, health, notification_views
+from kosodate.core import dev_views, health, notification_views, observability
 from kosodate.core import views as core_views
 
 # The Django admin signs in through allauth: the same lockout, second step and event log.
@@ -15,6 +15,7 @@ urlpatterns = [
     path("manifest.webmanifest", core_views.manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", observability.metrics, name="metrics"),
     path("dev/outbox/", dev_views.outbox_list, name="dev_outbox"),
     path("dev/outbox/<int:pk>/", dev_views.outbox_detail, name="dev_outbox_detail"),
     path("events/", include("kosodate.events.urls")),

@@ -21,10 +21,13 @@ Only the rows of scarce resources belong here; side effects (email, notification
 inside the block as rows and delivered on commit (habit 5).
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import models, transaction
+
+from .observability import LOCK_WAIT_SECONDS
 
 
 @contextmanager
@@ -35,7 +38,12 @@ def capacity_locked(*querysets: models.QuerySet, using: str | None = None) -> It
     call it outside, so that nothing slow runs while the rows are locked."""
     alias = using or (querysets[0].db if querysets else "default")
     with transaction.atomic(using=alias):
-        yield [list(qs.select_for_update().order_by("pk")) for qs in querysets]
+        started = time.perf_counter()
+        rows = [list(qs.select_for_update().order_by("pk")) for qs in querysets]
+        LOCK_WAIT_SECONDS.labels("+".join(qs.model._meta.label for qs in querysets)).observe(
+            time.perf_counter() - started
+        )
+        yield rows
 
 
 def lock_row_get_or_create(model: type[models.Model], **lookup) -> models.Model:

@@ -26,7 +26,7 @@ class MaintenanceModeMiddleware:
     every device too), and staff who are already signed in. The window lookup is cached (selectors.MAINTENANCE_CACHE_KEY), and
     made only for requests that could be refused, so ordinary page views cost nothing."""
 
-    ALWAYS_OPEN_PREFIXES = ("/admin/", "/static/", "/healthz", "/i18n/", "/dev/")
+    ALWAYS_OPEN_PREFIXES = ("/admin/", "/static/", "/healthz", "/metrics", "/i18n/", "/dev/")
     # URL names whose pages (GET included) lead to signing in; the paths below each are steps of
     # the same flow (e.g. /accounts/login/code/, /accounts/password/reset/key/…).
     SIGN_IN_URL_NAMES = (
