@@ -35,6 +35,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from .client_ip import client_ip
+
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _task_id: ContextVar[str] = ContextVar("task_id", default="-")
 # nginx's $request_id is 32 hex digits; accept any short token of that alphabet from the proxy.
@@ -211,11 +213,9 @@ def _metrics_allowed(request) -> bool:
         return True
     # The client's address by the same trusted-proxy rule as the rate limits: behind nginx the
     # socket's address is always the proxy's.
-    from allauth.account.adapter import get_adapter
-
     try:
-        return ipaddress.ip_address(get_adapter().get_client_ip(request)).is_loopback
-    except Exception:
+        return ipaddress.ip_address(client_ip(request) or "").is_loopback
+    except ValueError:
         return False
 
 
