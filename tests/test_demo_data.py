@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from kosodate.accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from kosodate.core import selectors
-from kosodate.core.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_data_load
+from kosodate.core.demo import demo_data_load
 from kosodate.core.models import Announcement, MaintenanceWindow, OutboundMessage
 
 pytestmark = pytest.mark.django_db

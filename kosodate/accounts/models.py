@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from kosodate.core import access
 from kosodate.core.fields import EncryptedTextField
 from kosodate.core.models import BilingualMixin
 
@@ -49,12 +50,7 @@ class User(AbstractUser):
     """A person who signs in. Residents sign in with their email address or their 利用者番号
     (member number, issued at registration); `username` holds the member number."""
 
-    class Role(models.TextChoices):
-        RESIDENT = "resident", _("Resident")
-        FACILITY_STAFF = "facility_staff", _("Facility staff")
-        MUNICIPAL_STAFF = "municipal_staff", _("Municipal staff")
-        SUPPORTER = "supporter", _("Family-support supporter")
-        CONSULTANT = "consultant", _("Consultant")
+    Role = access.Role  # the roles and their checks live in core (kosodate.core.access)
 
     class IdentityStatus(models.TextChoices):
         NOT_REQUIRED = "not_required", _("Not required")
@@ -113,22 +109,19 @@ class User(AbstractUser):
     def full_name_kana(self) -> str:
         return f"{self.last_name_kana} {self.first_name_kana}".strip()
 
+    # For templates; each is the one rule in kosodate.core.access.
     @property
     def is_resident(self) -> bool:
-        return self.role == self.Role.RESIDENT
+        return access.is_resident(self)
 
     @property
     def is_back_office(self) -> bool:
         """Staff of any kind (facility, municipal, consultants) and system administrators."""
-        return self.is_superuser or self.role in {
-            self.Role.FACILITY_STAFF,
-            self.Role.MUNICIPAL_STAFF,
-            self.Role.CONSULTANT,
-        }
+        return access.is_back_office(self)
 
     @property
     def is_municipal_staff(self) -> bool:
-        return self.is_superuser or self.role == self.Role.MUNICIPAL_STAFF
+        return access.is_municipal_staff(self)
 
 
 class Child(models.Model):

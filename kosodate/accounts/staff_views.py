@@ -10,20 +10,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kosodate.backoffice.access import back_office_required
+from kosodate.core.access import municipal_staff_required
 
 from . import selectors, services
 from .forms_staff import CounterEmailForm, IdentityCheckForm, ResidentSearchForm
 from .models import IdentityCheck, User
-
-municipal_staff_required = back_office_required(roles=[User.Role.MUNICIPAL_STAFF])
-# The back office's menu entry (kosodate.backoffice.navigation); its words live in this app.
-STAFF_MENU_RESIDENTS = pgettext_lazy("staff menu", "Residents")
-STAFF_MENU_AUTH_EVENTS = pgettext_lazy("staff menu", "Authentication events")
 
 
 def _recovery_or_redirect(request, resident):

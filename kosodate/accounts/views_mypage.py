@@ -4,7 +4,6 @@ change is allauth's page (it asks for the current password; other sessions end).
 
 Every object URL goes through an access-checked selector: another household's child is a 404."""
 
-from functools import wraps
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.logout import logout
@@ -12,7 +11,6 @@ from allauth.account.models import EmailAddress
 from allauth.account.views import EmailView
 from allauth.core import ratelimit
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse, reverse_lazy
@@ -22,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kosodate.core import registry
+from kosodate.core.access import resident_required
 from kosodate.core.csv import csv_response
 from kosodate.core.selectors import announcements_current, municipality_get
 
@@ -40,20 +40,6 @@ ANNOUNCEMENTS_ON_MYPAGE = 5
 SECURITY_SETTINGS_URL_NAME = "mypage_security"
 
 
-def resident_required(view):
-    """Signed-in people without a back-office role. Staff have no household: they are sent to
-    the back office instead."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.user.is_back_office:
-            return redirect("backoffice:dashboard")
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _url_if_exists(name: str) -> str:
     try:
         return reverse(name)
@@ -67,20 +53,24 @@ def _email_state(user: User) -> dict:
     return {"email_verified": verified, "email_pending": pending}
 
 
-def _upcoming_bookings(user, municipality) -> dict:
-    """My Page's "Upcoming bookings": the next temporary-childcare bookings and event
-    applications of the household, for the services this municipality offers. Imported here, not
-    at the top: the service apps build on accounts, not the other way round."""
-    found = {"childcare_bookings": [], "event_applications": []}
-    if municipality.childcare_enabled:
-        from kosodate.childcare.selectors import bookings_upcoming_for_mypage
-
-        found["childcare_bookings"] = bookings_upcoming_for_mypage(user=user)
-    if municipality.events_enabled:
-        from kosodate.events.selectors import applications_upcoming_for_mypage
-
-        found["event_applications"] = applications_upcoming_for_mypage(household=user.household)
-    return found
+def _panels(request, municipality) -> dict:
+    """My Page's panels, registered by the service apps (kosodate.core.registry.MyPagePanel) for
+    the services this municipality offers: this module imports none of them."""
+    bookings, own, links = [], [], []
+    for panel in registry.mypage_panels(municipality):
+        data = panel.context(request)
+        if data is None:
+            continue
+        entry = {"key": panel.key, "template": panel.template, "data": data}
+        (bookings if panel.section == "bookings" else own).append(entry)
+        if panel.link_url_name:
+            links.append({"label": panel.link_label, "url": reverse(panel.link_url_name)})
+    return {
+        "bookings_panels": bookings,
+        "bookings_shown": any(entry["data"].get("items") for entry in bookings),
+        "own_panels": own,
+        "panel_links": links,
+    }
 
 
 @require_safe
@@ -101,7 +91,7 @@ def mypage(request):
             "identity_pending": user.identity_status == User.IdentityStatus.PENDING,
             "identity_instructions": municipality.localized("identity_check_instructions"),
             "security_settings_url": _url_if_exists(SECURITY_SETTINGS_URL_NAME),
-            **_upcoming_bookings(user, municipality),
+            **_panels(request, municipality),
             **_email_state(user),
         },
     )

@@ -2,15 +2,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from kosodate.core import selectors as core_selectors
-
-from .access import back_office_required, user_has_role
-from .navigation import MUNICIPAL
+from kosodate.core.access import MUNICIPAL, back_office_required, has_role
 
 
 @require_safe
 @back_office_required
 def dashboard(request):
-    municipal = user_has_role(request.user, MUNICIPAL)
+    municipal = has_role(request.user, MUNICIPAL)
     return render(
         request,
         "backoffice/dashboard.html",

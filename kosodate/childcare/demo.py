@@ -1,4 +1,4 @@
-"""Demo data for temporary childcare, loaded by kosodate.core.demo (`make run`): three facilities
+"""Demo data for temporary childcare (registered in apps.py; `make run`): three facilities
 (one with an interview and staff approval, one that confirms at once and counts carers × ratios,
 one with two fee rates), the demo facility staff account at the first, registered children, and
 bookings in several statuses (one confirmed for today or the last open day, for the attendance
@@ -314,3 +314,8 @@ def childcare_demo_load(*, users: dict[str, User], now: datetime | None = None) 
     used = {confirmed_day, pending_day, cancelled_day}
     free_day = next(d for d in _open_days(hidamari, today, 8) if d not in used)
     _book(hanako, hidamari, sakura, free_day, end=time(12))
+
+
+def demo_load(context) -> None:
+    """Registered demo data (kosodate.core.registry.DemoData), after the accounts' personas."""
+    childcare_demo_load(users=context.users, now=context.now)

@@ -10,21 +10,19 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kosodate.accounts.models import User
-from kosodate.backoffice.access import back_office_required
+from kosodate.core.access import (
+    facility_or_municipal_staff_required,
+    municipal_staff_required,
+)
 
 from . import rules as R
 from . import selectors, services
 from .forms import CapacityForm, ClosureForm, DayCapacityForm, DeclineForm, InterviewForm, RulesForm
 from .models import STAFF_RATIOS, AgeBand, Booking
 
-STAFF_MENU_CHILDCARE = pgettext_lazy("staff menu", "Temporary childcare")
-CHILDCARE_ROLES = (User.Role.FACILITY_STAFF, User.Role.MUNICIPAL_STAFF)
-childcare_staff_required = back_office_required(roles=CHILDCARE_ROLES)
-municipal_staff_required = back_office_required(roles=[User.Role.MUNICIPAL_STAFF])
+childcare_staff_required = facility_or_municipal_staff_required
 
 
 def _parse_day(value: str) -> date:

@@ -1,69 +1,24 @@
-"""Demo data for a newcomer's first run (`make run`): the fictional こもれび市 (Komorebi City), one
-account per persona, and something of every foundation feature to look at — announcements of each
+"""Demo data for a newcomer's first run (`make run`): the fictional こもれび市 (Komorebi City) and
+something of every foundation feature to look at — announcements of each
 importance (one not shown yet, one ended), a maintenance window announced on the top page a week
 ahead, an email in the dev outbox, and the audit-log entries that staff actions leave.
 
 Idempotent: rows are found by natural keys and created once, through the services where a staff
 member would create them. A later run only moves the demo's dates when they have drifted out of
-what they show (the "upcoming" maintenance must never become a real one)."""
+what they show (the "upcoming" maintenance must never become a real one).
+
+`demo_data_load` runs every loader registered in kosodate.core.registry (DemoData): core's here,
+the accounts' personas, and each service's, in their `order`; it imports no app."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.utils import timezone
 
-from kosodate.accounts.models import User
-from kosodate.childcare.demo import childcare_demo_load
-from kosodate.events.demo import events_demo_load
-from kosodate.health.demo import health_demo_load
-
-from . import services
+from . import registry, services
 from .models import Announcement, MaintenanceWindow, Municipality, OutboundMessage
 from .selectors import MAINTENANCE_CACHE_KEY, MUNICIPALITY_CACHE_KEY
-
-# Published in the README: these accounts exist only in a demo database.
-DEMO_PASSWORD = "Kosodate-demo-2026"  # noqa: S105
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    label: str
-    username: str
-    email: str
-    last_name: str
-    first_name: str
-    role: str
-    is_superuser: bool = False
-
-
-DEMO_ACCOUNTS = (
-    DemoAccount(
-        "Resident (guardian)", "hanako", "hanako@example.jp", "山田", "花子", User.Role.RESIDENT
-    ),
-    DemoAccount("Another resident", "taro", "taro@example.jp", "佐藤", "太郎", User.Role.RESIDENT),
-    DemoAccount(
-        "Facility staff", "hoiku", "hoiku@example.jp", "鈴木", "美咲", User.Role.FACILITY_STAFF
-    ),
-    DemoAccount(
-        "Municipal staff",
-        "shokuin",
-        "shokuin@example.jp",
-        "高橋",
-        "健一",
-        User.Role.MUNICIPAL_STAFF,
-    ),
-    DemoAccount(
-        "System administrator",
-        "admin",
-        "admin@example.jp",
-        "管理",
-        "太郎",
-        User.Role.MUNICIPAL_STAFF,
-        is_superuser=True,
-    ),
-)
 
 MUNICIPALITY = {
     "name": "こもれび市",
@@ -179,31 +134,7 @@ def _announcement_shows_as_meant(announcement: Announcement, item: DemoAnnouncem
     return started and not ended
 
 
-def _accounts_load() -> dict[str, User]:
-    users = {}
-    for account in DEMO_ACCOUNTS:
-        user = User.objects.filter(username=account.username).first()
-        if user is None:
-            user = User(
-                username=account.username,
-                email=account.email,
-                last_name=account.last_name,
-                first_name=account.first_name,
-                role=account.role,
-                is_staff=account.is_superuser,
-                is_superuser=account.is_superuser,
-            )
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        # allauth signs in only with a verified address (ACCOUNT_EMAIL_VERIFICATION = mandatory).
-        EmailAddress.objects.get_or_create(
-            user=user, email=user.email, defaults={"verified": True, "primary": True}
-        )
-        users[account.username] = user
-    return users
-
-
-def _announcements_load(*, admin: User, now: datetime) -> None:
+def _announcements_load(*, admin, now: datetime) -> None:
     for item in DEMO_ANNOUNCEMENTS:
         starts_at, ends_at = _announcement_period(item, now)
         announcement = Announcement.objects.filter(title=item.title).first()
@@ -226,7 +157,7 @@ def _announcements_load(*, admin: User, now: datetime) -> None:
             )
 
 
-def _maintenance_load(*, admin: User, now: datetime) -> None:
+def _maintenance_load(*, admin, now: datetime) -> None:
     starts_at = _local_midnight(now, MAINTENANCE_DAYS_AHEAD) + timedelta(hours=22)
     ends_at = starts_at + timedelta(hours=2)
     announce_from = _local_midnight(now, -1)
@@ -248,7 +179,7 @@ def _maintenance_load(*, admin: User, now: datetime) -> None:
         cache.delete(MAINTENANCE_CACHE_KEY)
 
 
-def _welcome_message_load(*, resident: User) -> None:
+def _welcome_message_load(*, resident) -> None:
     if OutboundMessage.objects.filter(kind=WELCOME_KIND).exists():
         return
     services.message_email_send(
@@ -266,10 +197,7 @@ def _welcome_message_load(*, resident: User) -> None:
     )
 
 
-def demo_data_load(*, now: datetime | None = None) -> tuple[DemoAccount, ...]:
-    """Create the demo rows that are missing (call inside a transaction: the welcome email is
-    handed to the worker on commit). Returns the demo accounts, for printing."""
-    now = now or timezone.now()
+def municipality_demo_load(context: registry.DemoContext) -> None:
     # Created once: what a system administrator changes afterwards (a service switched off, say)
     # survives the next `make run`.
     _, created = Municipality.objects.get_or_create(
@@ -277,11 +205,20 @@ def demo_data_load(*, now: datetime | None = None) -> tuple[DemoAccount, ...]:
     )
     if created:
         cache.delete(MUNICIPALITY_CACHE_KEY)
-    users = _accounts_load()
-    _announcements_load(admin=users["admin"], now=now)
-    _maintenance_load(admin=users["admin"], now=now)
-    _welcome_message_load(resident=users["hanako"])
-    health_demo_load(resident=users["hanako"])
-    events_demo_load(admin=users["admin"], hanako=users["hanako"], taro=users["taro"], now=now)
-    childcare_demo_load(users=users, now=now)
-    return DEMO_ACCOUNTS
+
+
+def foundation_demo_load(context: registry.DemoContext) -> None:
+    """Announcements, the maintenance window and the welcome email (after accounts' loader)."""
+    admin = context.users["admin"]
+    _announcements_load(admin=admin, now=context.now)
+    _maintenance_load(admin=admin, now=context.now)
+    _welcome_message_load(resident=context.users["hanako"])
+
+
+def demo_data_load(*, now: datetime | None = None) -> registry.DemoContext:
+    """Run every registered demo loader, in order (call inside a transaction: the welcome email
+    is handed to the worker on commit). Returns the context: its `accounts` are for printing."""
+    context = registry.DemoContext(now=now or timezone.now())
+    for loader in registry.demo_data_loaders():
+        loader.load(context)
+    return context

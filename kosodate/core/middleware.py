@@ -134,10 +134,10 @@ class ServiceSwitchMiddleware:
     so every other request, /healthz included, answers without the database or the cache."""
 
     def __init__(self, get_response):
-        from .catalog import SERVICES
+        from .registry import services
 
         self.get_response = get_response
-        self.service_paths = tuple(path for service in SERVICES for path in service.paths)
+        self.service_paths = tuple(path for service in services() for path in service.paths)
 
     def __call__(self, request):
         path = request.path_info

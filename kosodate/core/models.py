@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from .catalog import Service
+    from .registry import ServiceSwitch
 
 
 class BilingualMixin:
@@ -139,22 +139,19 @@ class Municipality(BilingualMixin, models.Model):
         return self.localized("counter_hours")
 
     @property
-    def enabled_services(self) -> list["Service"]:
-        from .catalog import SERVICES
+    def enabled_services(self) -> list["ServiceSwitch"]:
+        """The installed services (registered by their apps) this municipality switched on."""
+        from .registry import services
 
-        return [
-            service
-            for service in SERVICES
-            if service.url_name is not None and getattr(self, service.flag)
-        ]
+        return [service for service in services() if getattr(self, service.flag)]
 
     def disabled_service_paths(self) -> tuple[str, ...]:
         """Path prefixes of the services switched off (their pages answer 404)."""
-        from .catalog import SERVICES
+        from .registry import services
 
         return tuple(
             path
-            for service in SERVICES
+            for service in services()
             if not getattr(self, service.flag)
             for path in service.paths
         )

@@ -10,13 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kosodate.accounts.models import User
-from kosodate.backoffice.access import back_office_required
-
 from . import selectors, services
+from .access import municipal_staff_required
 from .forms import AnnouncementStaffForm, MaintenanceWindowStaffForm
-
-municipal_staff_required = back_office_required(roles=[User.Role.MUNICIPAL_STAFF])
 
 ANNOUNCEMENTS_PER_PAGE = 50
 

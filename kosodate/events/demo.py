@@ -1,4 +1,4 @@
-"""Demo events (called from kosodate.core.demo.demo_data_load): one of each mode and state — a
+"""Demo events (registered in apps.py; `manage.py demo_data`): one of each mode and state — a
 first-come class with places, one more that 花子 has not applied for yet (to try applying), a full
 one with 花子 on its waitlist, one where a place came free and is offered to 花子 (to try
 confirming an offer), a lottery taking applications, a lottery already drawn, a cancelled meetup
@@ -237,4 +237,12 @@ def events_demo_load(*, admin: User, hanako: User, taro: User, now: datetime | N
         fee=300,
         applications_open_at=_at(now, 3, 0),
         applications_close_at=_at(now, 25, 17),
+    )
+
+
+def demo_load(context) -> None:
+    """Registered demo data (kosodate.core.registry.DemoData), after the accounts' personas."""
+    users = context.users
+    events_demo_load(
+        admin=users["admin"], hanako=users["hanako"], taro=users["taro"], now=context.now
     )

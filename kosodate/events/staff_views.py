@@ -7,12 +7,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kosodate.accounts.models import User
-from kosodate.backoffice.access import back_office_required
 from kosodate.core import ages
+from kosodate.core.access import facility_or_municipal_staff_required
 from kosodate.core.csv import csv_response
 from kosodate.core.services import audit_log_record
 
@@ -20,13 +18,7 @@ from . import selectors, services
 from .forms import EventCancelForm, EventStaffForm, ParticipantsMessageForm
 from .models import Application
 
-# The staff menu's entry (kosodate/backoffice/navigation.py); defined here so that its
-# translation lives in this app's catalogue.
-STAFF_MENU_EVENTS = pgettext_lazy("staff menu", "Events and classes")
-
-events_staff_required = back_office_required(
-    roles=[User.Role.MUNICIPAL_STAFF, User.Role.FACILITY_STAFF]
-)
+events_staff_required = facility_or_municipal_staff_required
 
 
 def _add_error(form, error: ValidationError) -> None:

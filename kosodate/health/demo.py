@@ -1,4 +1,4 @@
-"""Demo rows for the health pages (called from kosodate/core/demo.py; idempotent): the schedule
+"""Demo rows for the health pages (registered as demo data in apps.py; idempotent): the schedule
 and checkups, group-checkup dates for the coming months, notices for several ages (one for the
 demo's area, one for a household situation), and for the demo resident two children (a baby of
 21 weeks and a toddler) with some doses ticked off, so that every status shows: due now, coming
@@ -192,3 +192,8 @@ def _family_load(resident: User, today: date) -> None:
             on = age_reached(child.birth_date, age)
             if on <= today and code in vaccines:
                 DoseRecord.objects.get_or_create(child=child, vaccine=vaccines[code], given_on=on)
+
+
+def demo_load(context) -> None:
+    """Registered demo data (kosodate.core.registry.DemoData), after the accounts' personas."""
+    health_demo_load(resident=context.users["hanako"])

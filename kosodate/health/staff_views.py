@@ -8,19 +8,13 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kosodate.accounts.models import User
-from kosodate.backoffice.access import back_office_required
+from kosodate.core.access import municipal_staff_required
 
 from . import selectors, services
 from .forms import CheckupSessionForm, NoticeForm, ScheduleRuleForm
 from .models import Checkup, CheckupSession, ScheduleRule
-
-STAFF_MENU_HEALTH = pgettext_lazy("staff menu", "Child health")
-
-municipal_staff_required = back_office_required(roles=[User.Role.MUNICIPAL_STAFF])
 
 
 @require_safe

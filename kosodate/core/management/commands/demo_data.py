@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from kosodate.core.demo import DEMO_PASSWORD, demo_data_load
+from kosodate.core.demo import demo_data_load
 
 
 class Command(BaseCommand):
@@ -14,13 +14,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            accounts = demo_data_load()
+            context = demo_data_load()
         url = options["url"].rstrip("/")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Kosodate (こもれび市 demo): {url}/"))
         self.stdout.write(f"Dev outbox (every email and SMS sent): {url}/dev/outbox/")
         self.stdout.write(f"Django admin (system administrator): {url}/admin/")
-        self.stdout.write(f"Demo accounts, all with the password {DEMO_PASSWORD}")
-        for account in accounts:
-            self.stdout.write(f"  {account.label:<22} {account.email}")
+        self.stdout.write(f"Demo accounts, all with the password {context.password}")
+        for label, email in context.accounts:
+            self.stdout.write(f"  {label:<22} {email}")
         self.stdout.write("")
