@@ -4,7 +4,6 @@ change is allauth's page (it asks for the current password; other sessions end).
 
 Every object URL goes through an access-checked selector: another household's child is a 404."""
 
-
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.logout import logout
 from allauth.account.models import EmailAddress
