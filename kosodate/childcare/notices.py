@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from kosodate.accounts.models import User
 from kosodate.core.services import notification_send
+from kosodate.core.waitlist import household_notify
 
 
 def _when(value) -> str:
@@ -122,16 +122,19 @@ def _booking_text(booking, event: str, extra: dict) -> tuple[str, str]:
 def family_notify(*, booking, event: str, **extra) -> None:
     """Tell every guardian of the booking's household about a change (in-app and email), each
     in their own language."""
-    url = reverse("childcare:booking_detail", args=[booking.code])
-    for guardian in User.objects.filter(household_id=booking.household_id, is_active=True):
-        with translation.override(guardian.preferred_language or "ja"):
-            values = {key: _localize(value) for key, value in extra.items()}
-            if event == "reminder":
-                values["bring"] = booking.facility.localized("what_to_bring") or "-"
-            title, body = _booking_text(booking, event, values)
-            notification_send(
-                user=guardian, kind=f"childcare.{event}", title=title, body=body, url=url
-            )
+
+    def text() -> tuple[str, str]:
+        values = {key: _localize(value) for key, value in extra.items()}
+        if event == "reminder":
+            values["bring"] = booking.facility.localized("what_to_bring") or "-"
+        return _booking_text(booking, event, values)
+
+    household_notify(
+        household_id=booking.household_id,
+        kind=f"childcare.{event}",
+        url=reverse("childcare:booking_detail", args=[booking.code]),
+        text=text,
+    )
 
 
 def _localize(value):
@@ -176,17 +179,12 @@ def _registration_text(registration, event: str) -> tuple[str, str]:
 
 
 def registration_notify(*, registration, event: str) -> None:
-    url = reverse("childcare:registration_list")
-    for guardian in User.objects.filter(household_id=registration.household_id, is_active=True):
-        with translation.override(guardian.preferred_language or "ja"):
-            title, body = _registration_text(registration, event)
-            notification_send(
-                user=guardian,
-                kind=f"childcare.registration_{event}",
-                title=title,
-                body=body,
-                url=url,
-            )
+    household_notify(
+        household_id=registration.household_id,
+        kind=f"childcare.registration_{event}",
+        url=reverse("childcare:registration_list"),
+        text=lambda: _registration_text(registration, event),
+    )
 
 
 def staff_notify(*, facility, title, url: str) -> None:

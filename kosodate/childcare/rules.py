@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.core import ages
+from kosodate.core.waitlist import OfferPolicy
 
 from .models import (
     BAND_FIELDS,
@@ -53,6 +54,12 @@ class Rules:
     closed_on_sundays: bool
     closed_on_national_holidays: bool
     closed_new_year: bool
+
+    @property
+    def offer_policy(self) -> OfferPolicy:
+        """The offer deadline (docs/waitlist.md): the facility's hours to confirm, ending at the
+        start of care at the latest; any time left before the start is worth an offer."""
+        return OfferPolicy(hours=self.offer_confirm_hours)
 
 
 # Rules a facility may set for itself; the rest are the municipality's alone (limits per child

@@ -19,10 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, User
+from kosodate.core import waitlist
 from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
 from kosodate.core.services import audit_log_record
+from kosodate.core.waitlist import StatusFlow
 
-from . import notices, selectors
+from . import notices, selectors, tasks
 from . import rules as R
 from .models import (
     BAND_FIELDS,
@@ -38,36 +40,11 @@ from .models import (
 S = Booking.Status
 
 
-# --- Status changes (compare-and-swap) --------------------------------------------------------
-def _status_change(
-    booking: Booking,
-    *,
-    from_statuses,
-    to: str,
-    actor=None,
-    note: str = "",
-    now: datetime,
-    extra_filter: dict | None = None,
-    **fields,
-) -> bool:
-    """UPDATE … WHERE status IN from_statuses; on success record the history entry and update
-    the instance. False if someone else changed the booking first."""
-    updated = Booking.objects.filter(
-        pk=booking.pk, status__in=list(from_statuses), **(extra_filter or {})
-    ).update(status=to, status_changed_at=now, **fields)
-    if not updated:
-        return False
-    BookingEvent.objects.create(
-        booking=booking,
-        status=to,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        note=note[:500],
-        created_at=now,
-    )
-    booking.status, booking.status_changed_at = to, now
-    for name, value in fields.items():
-        setattr(booking, name, value)
-    return True
+# Bookings wait, are offered, confirmed and cancelled through core's one waitlist policy; every
+# status change is a compare-and-swap with a history row (BookingEvent).
+BOOKINGS = StatusFlow(
+    model=Booking, history=BookingEvent, history_fk="booking", changed_at="status_changed_at"
+)
 
 
 # --- The facility day under its lock ------------------------------------------------------------
@@ -154,51 +131,41 @@ def _day_queue_settle(day: _Day, *, now: datetime) -> None:
         .select_related("facility", "child")
         .order_by("created_at", "pk")
     )
-    for booking in queue:
-        expired = booking.status == S.OFFERED and booking.offer_expires_at <= now
-        if expired and _status_change(
-            booking,
-            from_statuses=[S.OFFERED],
-            to=S.CANCELLED,
-            now=now,
-            note="offer not confirmed",
-            cancelled_by=Booking.CancelledBy.SYSTEM,
-            cancel_reason="offer_expired",
-        ):
-            day.held[booking.age_band] -= 1
-            notices.family_notify(
-                booking=booking, event="offer_expired", deadline=booking.offer_expires_at
-            )
-    day.earliest_offer = None
-    for booking in queue:
-        if booking.status == S.OFFERED:
-            if day.earliest_offer is None or booking.offer_expires_at < day.earliest_offer:
-                day.earliest_offer = booking.offer_expires_at
-            continue
-        if booking.status != S.WAITLISTED:
-            continue
-        starts_at = _booking_starts_at(booking)
-        if starts_at <= now or day.capacity.free(day.held, booking.age_band) <= 0:
-            continue
-        deadline = min(now + timedelta(hours=day.rules.offer_confirm_hours), starts_at)
-        if _status_change(
-            booking, from_statuses=[S.WAITLISTED], to=S.OFFERED, now=now, offer_expires_at=deadline
-        ):
-            day.held[booking.age_band] += 1
-            day.waiting[booking.age_band] -= 1
-            notices.family_notify(booking=booking, event="offered", deadline=deadline)
-            _offer_expiry_schedule(booking)
 
+    def expired(booking: Booking, deadline: datetime) -> None:
+        day.held[booking.age_band] -= 1
+        notices.family_notify(booking=booking, event="offer_expired", deadline=deadline)
 
-def _offer_expiry_schedule(booking: Booking) -> None:
-    # The worker passes the offer on at its deadline; the periodic command
-    # (expire_childcare_offers) is the safety net if the task is lost.
-    from .tasks import offer_expire_task
+    def offered(booking: Booking) -> None:
+        day.held[booking.age_band] += 1
+        day.waiting[booking.age_band] -= 1
+        notices.family_notify(booking=booking, event="offered", deadline=booking.offer_expires_at)
 
-    def enqueue():
-        offer_expire_task.using(run_after=booking.offer_expires_at).enqueue(booking_id=booking.pk)
-
-    transaction.on_commit(enqueue, robust=True)
+    waitlist.offers_expire(
+        flow=BOOKINGS,
+        offers=queue,
+        now=now,
+        to=S.CANCELLED,
+        expired=expired,
+        cancelled_by=Booking.CancelledBy.SYSTEM,
+        cancel_reason="offer_expired",
+    )
+    # The worker passes each offer on at its deadline (tasks.offer_expire_task); the periodic
+    # command (expire_childcare_offers) is the safety net if the task is lost.
+    waitlist.waitlist_offer(
+        flow=BOOKINGS,
+        queue=queue,
+        policy=day.rules.offer_policy,
+        now=now,
+        starts_at=_booking_starts_at,
+        fits=lambda booking: day.capacity.free(day.held, booking.age_band) > 0,
+        offered=offered,
+        expiry_task=tasks.offer_expire_task,
+        expiry_kwarg="booking_id",
+    )
+    day.earliest_offer = min(
+        (b.offer_expires_at for b in queue if b.status == S.OFFERED), default=None
+    )
 
 
 def _day_row(facility: Facility, day: date) -> FacilityDay:
@@ -276,7 +243,7 @@ def booking_request(
                 created_at=now,
                 status_changed_at=now,
             )
-            BookingEvent.objects.create(booking=booking, status=status, actor=user, created_at=now)
+            BOOKINGS.record(booking, status=status, actor=user, now=now)
             bookings.append(booking)
         state.write_held(now)
         position = waiting_before
@@ -326,7 +293,7 @@ def booking_approve(*, booking: Booking, actor: User, request=None, now=None) ->
                     "day's capacity, or decline the request."
                 )
             )
-        if not _status_change(
+        if not BOOKINGS.change(
             booking, from_statuses=[S.PENDING], to=S.CONFIRMED, actor=actor, now=now
         ):
             raise ValidationError(_("This request has already been decided."))
@@ -358,7 +325,7 @@ def booking_decline(
     with capacity_locked(FacilityDay.objects.filter(pk=booking.day_id)) as ([row],):
         state = _day_load(row, booking.facility)
         was = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first()
-        if not _status_change(
+        if not BOOKINGS.change(
             booking,
             from_statuses=[S.PENDING, S.WAITLISTED],
             to=S.DECLINED,
@@ -400,7 +367,7 @@ def _attendance(booking, to, from_statuses, actor, request, now) -> Booking:
         raise ValidationError(_("Attendance can be recorded from the day of care."))
     # Both statuses hold the place, so the count does not change: no lock needed.
     with transaction.atomic():
-        if not _status_change(booking, from_statuses=from_statuses, to=to, actor=actor, now=now):
+        if not BOOKINGS.change(booking, from_statuses=from_statuses, to=to, actor=actor, now=now):
             raise ValidationError(_("This booking cannot be marked that way now."))
         audit_log_record(
             actor=actor,
@@ -423,7 +390,7 @@ def booking_cancel(*, booking: Booking, user: User, now=None) -> Booking:
         state = _day_load(row, booking.facility)
         was = Booking.objects.filter(pk=booking.pk).values_list("status", flat=True).first()
         late = was in (S.PENDING, S.CONFIRMED) and now > R.cancel_deadline(rules, booking.date)
-        if not _status_change(
+        if not BOOKINGS.change(
             booking,
             from_statuses=Booking.CANCELLABLE,
             to=S.CANCELLED,
@@ -447,7 +414,7 @@ def booking_offer_accept(*, booking: Booking, user: User, now=None) -> Booking:
     now = now or timezone.now()
     rules = R.rules_for(booking.facility)
     with transaction.atomic():
-        if not _status_change(
+        if not BOOKINGS.change(
             booking,
             from_statuses=[S.OFFERED],
             to=S.CONFIRMED,
@@ -490,7 +457,7 @@ def _waitlists_close(*, now: datetime) -> int:
         if _booking_starts_at(booking) > now:
             continue
         with transaction.atomic():
-            if _status_change(
+            if BOOKINGS.change(
                 booking,
                 from_statuses=[S.WAITLISTED],
                 to=S.CANCELLED,
@@ -769,7 +736,7 @@ def facility_day_close(
             day_id=row.pk, status__in=list(Booking.CANCELLABLE)
         ).select_related("facility", "child", "household"):
             was = booking.status
-            if _status_change(
+            if BOOKINGS.change(
                 booking,
                 from_statuses=Booking.CANCELLABLE,
                 to=S.CANCELLED,

@@ -3,6 +3,8 @@
 selected). Places are counted from the applications' rows under the event's row lock
 (kosodate/core/capacity.py); the constraints below are the backstop."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,6 +16,12 @@ from django.utils.translation import pgettext_lazy
 from kosodate.accounts.models import Child, Household
 from kosodate.core import ages
 from kosodate.core.models import BilingualMixin
+from kosodate.core.waitlist import OfferPolicy
+
+# An offer of a freed place (docs/waitlist.md) ends this long before the event starts at the
+# latest, and is not made at all when less than OFFER_MIN would be left to answer.
+OFFER_ENDS_BEFORE_START = timedelta(hours=3)
+OFFER_MIN = timedelta(hours=1)
 
 
 class Event(BilingualMixin, models.Model):
@@ -160,6 +168,21 @@ class Event(BilingualMixin, models.Model):
     def counts_people(self) -> bool:
         return self.capacity_unit == self.CapacityUnit.PEOPLE
 
+    def places(self, *, families: int, people: int) -> int:
+        """Places taken by `families` families of `people` people in all, in the unit the
+        capacity counts: the one place where an event counts people or families."""
+        return people if self.counts_people else families
+
+    def places_for(self, people: int) -> int:
+        """Places one family of `people` people takes."""
+        return self.places(families=1, people=people)
+
+    @property
+    def offer_policy(self) -> OfferPolicy:
+        return OfferPolicy(
+            hours=self.offer_hours, ends_before_start=OFFER_ENDS_BEFORE_START, minimum=OFFER_MIN
+        )
+
     @property
     def has_age_range(self) -> bool:
         return self.min_age_months is not None or self.max_age_months is not None
@@ -271,3 +294,26 @@ class Application(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+
+class ApplicationStatusChange(models.Model):
+    """The status history of an application: one row for every state change, written with it
+    (kosodate/core/waitlist.py StatusFlow), shown to the family and to staff."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="history", verbose_name=_("application")
+    )
+    status = models.CharField(_("status"), max_length=14, choices=Application.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("application history entry")
+        verbose_name_plural = _("application history")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} → {self.status}"

@@ -39,16 +39,16 @@ def events_with_places() -> QuerySet[Event]:
 
 def event_places_left(event: Event) -> int:
     """Places left of an event from events_with_places()."""
-    taken = event.taken_people if event.counts_people else event.taken_families
+    taken = event.places(families=event.taken_families, people=event.taken_people)
     return max(event.capacity - taken, 0)
 
 
 def event_places_taken(*, event: Event) -> int:
     """Places held right now, counted from the rows (call it under the event's lock)."""
-    holding = Application.objects.filter(event=event, status__in=Application.HOLDING)
-    if event.counts_people:
-        return holding.aggregate(total=Coalesce(Sum("people"), 0))["total"]
-    return holding.count()
+    counts = Application.objects.filter(event=event, status__in=Application.HOLDING).aggregate(
+        families=Count("pk"), people=Coalesce(Sum("people"), 0)
+    )
+    return event.places(**counts)
 
 
 def event_counts(*, event: Event, household_id: int) -> dict[str, int]:
@@ -63,7 +63,7 @@ def event_counts(*, event: Event, household_id: int) -> dict[str, int]:
         top=Coalesce(Max("waitlist_number"), 0),
         duplicate=Count("pk", filter=Q(household_id=household_id, status__in=Application.ACTIVE)),
     )
-    counts["taken"] = counts["taken_people"] if event.counts_people else counts["taken_families"]
+    counts["taken"] = event.places(families=counts["taken_families"], people=counts["taken_people"])
     return counts
 
 
@@ -161,7 +161,7 @@ def application_get_for_resident(*, user, pk: int) -> Application:
     if user.household_id is None:
         raise Http404
     return get_object_or_404(
-        Application.objects.select_related("event", "user").prefetch_related("children"),
+        Application.objects.select_related("event", "user").prefetch_related("children", "history"),
         pk=pk,
         household_id=user.household_id,
     )

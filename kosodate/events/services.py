@@ -14,17 +14,18 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
-from kosodate.core import ages
+from kosodate.core import ages, waitlist
 from kosodate.core.capacity import capacity_locked
-from kosodate.core.services import audit_log_record, notification_send
+from kosodate.core.services import audit_log_record
+from kosodate.core.waitlist import StatusFlow
 
-from . import selectors
-from .models import Application, Event
+from . import selectors, tasks
+from .models import Application, ApplicationStatusChange, Event
 
 EVENT_EDITABLE_FIELDS = (
     "title",
@@ -50,38 +51,33 @@ EVENT_EDITABLE_FIELDS = (
     "offer_hours",
     "cancel_hours_before",
 )
-# An offer made close to the event ends this long before it starts, and is not made at all when
-# less than OFFER_MIN_HOURS would be left to answer.
-OFFER_ENDS_BEFORE_START = timedelta(hours=3)
-OFFER_MIN = timedelta(hours=1)
+# Applications wait, are offered, confirmed and cancelled through core's one waitlist policy
+# (the offer deadline is Event.offer_policy); every status change is a compare-and-swap with a
+# history row.
+APPLICATIONS = StatusFlow(
+    model=Application,
+    history=ApplicationStatusChange,
+    history_fk="application",
+    changed_at="updated_at",
+)
 # Reminders go out the day before at this local time.
 REMINDER_TIME = time(9, 0)
 
 
 # --- Background work, scheduled on commit ----------------------------------------------------
-def _schedule(task_name: str, run_after: datetime) -> None:
-    """Have the worker run one of tasks.py's sweeps at `run_after` (after this transaction
-    commits). Each sweep is idempotent and safe in several workers, so a duplicate or a cron run
-    of the same management command does no harm; robust=True: a failure to enqueue must not turn
-    the staff's or resident's committed request into an error page (cron still catches it)."""
-
-    def enqueue():
-        from . import tasks
-
-        getattr(tasks, task_name).using(run_after=run_after).enqueue()
-
-    transaction.on_commit(enqueue, robust=True)
-
-
+# Each task is idempotent and safe in several workers, so a duplicate or a cron run of the same
+# management command does no harm.
 def _event_schedule(event: Event) -> None:
     if event.is_lottery and event.drawn_at is None:
-        _schedule("events_run_due_draws_task", event.applications_close_at)
+        waitlist.task_schedule(
+            tasks.events_run_due_draws_task, run_after=event.applications_close_at
+        )
     day_before = timezone.localdate(event.starts_at) - timedelta(days=1)
-    _schedule(
-        "events_send_reminders_task",
-        timezone.make_aware(datetime.combine(day_before, REMINDER_TIME)),
+    waitlist.task_schedule(
+        tasks.events_send_reminders_task,
+        run_after=timezone.make_aware(datetime.combine(day_before, REMINDER_TIME)),
     )
-    _schedule("events_expire_offers_task", event.starts_at)
+    waitlist.task_schedule(tasks.events_expire_offers_task, run_after=event.starts_at)
 
 
 # --- Staff: events ------------------------------------------------------------------------------
@@ -178,18 +174,23 @@ def event_cancel(*, event: Event, actor, reason: str = "", request=None) -> int:
         ):
             return 0
         event.cancelled_at, event.cancel_reason = now, reason
-        applications = list(
-            Application.objects.filter(event=event, status__in=Application.ACTIVE).select_related(
-                "user"
+        applications = [
+            application
+            for application in Application.objects.filter(
+                event=event, status__in=Application.ACTIVE
+            ).order_by("pk")
+            if APPLICATIONS.change(
+                application,
+                from_statuses=Application.ACTIVE,
+                to=Application.Status.CANCELLED,
+                now=now,
+                actor=actor,
+                note=reason,
+                cancelled_at=now,
+                cancelled_by=Application.CancelledBy.EVENT,
+                offer_expires_at=None,
             )
-        )
-        Application.objects.filter(pk__in=[a.pk for a in applications]).update(
-            status=Application.Status.CANCELLED,
-            cancelled_at=now,
-            cancelled_by=Application.CancelledBy.EVENT,
-            offer_expires_at=None,
-            updated_at=now,
-        )
+        ]
         audit_log_record(
             actor=actor,
             action="event.cancel",
@@ -260,7 +261,7 @@ def _application_check(
                 },
                 code="age",
             )
-    if event.counts_people and people > event.capacity:
+    if event.places_for(people) > event.capacity:
         raise ValidationError(
             _("The event has only %(capacity)s places."),
             code="capacity",
@@ -290,7 +291,7 @@ def application_create(*, event: Event, user, children: list[Child], adults: int
             application = Application(
                 event=event, household_id=user.household_id, user=user, adults=adults, people=people
             )
-            need = people if event.counts_people else 1
+            need = event.places_for(people)
             position = None
             if event.is_lottery:
                 application.status = Application.Status.DRAW_PENDING
@@ -304,6 +305,7 @@ def application_create(*, event: Event, user, children: list[Child], adults: int
                 application.waitlist_number = counts["top"] + 1
                 position = counts["waiting"] + 1
             application.save()
+            APPLICATIONS.record(application, status=application.status, actor=user, now=now)
             Application.children.through.objects.bulk_create(
                 [
                     Application.children.through(application=application, child=child)
@@ -331,20 +333,18 @@ def application_cancel(*, application: Application, user) -> bool:
         )
     with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
         event = locked[0]
-        updated = Application.objects.filter(
-            pk=application.pk,
-            household_id=user.household_id,
-            status__in=Application.ACTIVE,
-        ).update(
-            status=Application.Status.CANCELLED,
+        if not APPLICATIONS.change(
+            application,
+            from_statuses=Application.ACTIVE,
+            to=Application.Status.CANCELLED,
+            now=now,
+            actor=user,
+            extra_filter={"household_id": user.household_id},
             cancelled_at=now,
             cancelled_by=Application.CancelledBy.RESIDENT,
             offer_expires_at=None,
-            updated_at=now,
-        )
-        if not updated:
+        ):
             return False
-        application.refresh_from_db()
         _notify(
             application,
             "events.application_cancelled",
@@ -360,113 +360,93 @@ def application_offer_accept(*, application: Application, user) -> bool:
     False when the offer is no longer open."""
     now = timezone.now()
     with transaction.atomic():
-        updated = Application.objects.filter(
-            pk=application.pk,
-            household_id=user.household_id,
-            status=Application.Status.OFFERED,
-            offer_expires_at__gt=now,
-        ).update(
-            status=Application.Status.CONFIRMED,
+        updated = APPLICATIONS.change(
+            application,
+            from_statuses=[Application.Status.OFFERED],
+            to=Application.Status.CONFIRMED,
+            now=now,
+            actor=user,
+            extra_filter={"household_id": user.household_id, "offer_expires_at__gt": now},
             confirmed_at=now,
             offer_expires_at=None,
-            updated_at=now,
         )
         if updated:
-            application.refresh_from_db()
             _notify_application_state(application)
-    return bool(updated)
+    return updated
 
 
 # --- The waitlist -------------------------------------------------------------------------------
-def _offer_deadline(event: Event, now: datetime) -> datetime | None:
-    deadline = min(
-        now + timedelta(hours=event.offer_hours), event.starts_at - OFFER_ENDS_BEFORE_START
-    )
-    return deadline if deadline - now >= OFFER_MIN else None
-
-
-def _offer_claim(*, application_id: int, deadline: datetime, now: datetime) -> bool:
-    # Compare-and-swap WAITLISTED → OFFERED: of two promoters reaching one family, one offers.
-    return bool(
-        Application.objects.filter(pk=application_id, status=Application.Status.WAITLISTED).update(
-            status=Application.Status.OFFERED, offer_expires_at=deadline, updated_at=now
-        )
-    )
-
-
 def _waitlist_promote(*, event: Event, now: datetime | None = None) -> int:
     """Offer each free place to exactly one waiting family, in waitlist order (call under the
     event's lock; the notifications are rows, emailed after commit). Returns how many offers."""
     now = now or timezone.now()
     if event.is_cancelled or (event.is_lottery and event.drawn_at is None):
         return 0
-    deadline = _offer_deadline(event, now)
-    if deadline is None:
+    free = [event.capacity - selectors.event_places_taken(event=event)]
+    if free[0] <= 0:
         return 0
-    offers = 0
-    free = event.capacity - selectors.event_places_taken(event=event)
+
+    def offered(application: Application) -> None:
+        free[0] -= event.places_for(application.people)
+        _notify_application_state(application)
+
     waiting = Application.objects.filter(
         event=event, status=Application.Status.WAITLISTED
     ).order_by("waitlist_number")
-    for application in waiting:
-        if free <= 0:
-            break
-        need = application.people if event.counts_people else 1
-        if need > free:
-            continue
-        if _offer_claim(application_id=application.pk, deadline=deadline, now=now):
-            free -= need
-            offers += 1
-            _schedule("events_expire_offers_task", deadline)
-            application.status, application.offer_expires_at = Application.Status.OFFERED, deadline
-            _notify_application_state(application)
-    return offers
+    return waitlist.waitlist_offer(
+        flow=APPLICATIONS,
+        queue=waiting,
+        policy=event.offer_policy,
+        now=now,
+        starts_at=lambda application: event.starts_at,
+        fits=lambda application: 0 < event.places_for(application.people) <= free[0],
+        offered=offered,
+        expiry_task=tasks.events_offer_expire_task,
+        expiry_kwarg="application_id",
+    )
 
 
-def offers_expire(*, now: datetime | None = None) -> int:
-    """Every offer past its deadline passes to the next family (events_expire_offers). Safe with
-    several workers: each expiry is a compare-and-swap under the event's lock, so an offer
-    expires once and each freed place is offered once. Returns how many expired."""
+def offers_expire(*, now: datetime | None = None, application_id: int | None = None) -> int:
+    """Every offer past its deadline (or only `application_id`'s) passes to the next family
+    (events_expire_offers, events_offer_expire_task). Safe with several workers: each expiry is
+    a compare-and-swap under the event's lock, so an offer expires once and each freed place is
+    offered once. Returns how many expired."""
     now = now or timezone.now()
     expired = 0
-    due = (
-        Application.objects.filter(status=Application.Status.OFFERED, offer_expires_at__lte=now)
-        .order_by("event_id")
-        .values_list("event_id", flat=True)
-        .distinct()
-    )
-    for event_id in list(due):
+    due = Application.objects.filter(status=Application.Status.OFFERED, offer_expires_at__lte=now)
+    if application_id is not None:
+        due = due.filter(pk=application_id)
+    event_ids = due.order_by("event_id").values_list("event_id", flat=True).distinct()
+
+    def passed_on(application: Application, deadline: datetime) -> None:
+        _notify(
+            application,
+            "events.offer_expired",
+            _("The offered place has passed on: %(title)s"),
+            _(
+                "The place offered to you for %(title)s on %(date)s was not "
+                "confirmed in time, so it has passed to the next family."
+            ),
+        )
+
+    for event_id in list(event_ids):
         with capacity_locked(Event.objects.filter(pk=event_id)) as (locked,):
             if not locked:
                 continue
             event = locked[0]
-            stale = list(
-                Application.objects.filter(
-                    event=event, status=Application.Status.OFFERED, offer_expires_at__lte=now
-                ).select_related("event", "user")
+            stale = Application.objects.filter(
+                event=event, status=Application.Status.OFFERED, offer_expires_at__lte=now
+            ).select_related("event", "user")
+            expired += waitlist.offers_expire(
+                flow=APPLICATIONS,
+                offers=list(stale),
+                now=now,
+                to=Application.Status.CANCELLED,
+                expired=passed_on,
+                cancelled_at=now,
+                cancelled_by=Application.CancelledBy.OFFER_EXPIRED,
+                offer_expires_at=None,
             )
-            for application in stale:
-                if Application.objects.filter(
-                    pk=application.pk,
-                    status=Application.Status.OFFERED,
-                    offer_expires_at__lte=now,
-                ).update(
-                    status=Application.Status.CANCELLED,
-                    cancelled_at=now,
-                    cancelled_by=Application.CancelledBy.OFFER_EXPIRED,
-                    offer_expires_at=None,
-                    updated_at=now,
-                ):
-                    expired += 1
-                    _notify(
-                        application,
-                        "events.offer_expired",
-                        _("The offered place has passed on: %(title)s"),
-                        _(
-                            "The place offered to you for %(title)s on %(date)s was not "
-                            "confirmed in time, so it has passed to the next family."
-                        ),
-                    )
             _waitlist_promote(event=event, now=now)
     return expired
 
@@ -486,11 +466,15 @@ def waitlists_close(*, now: datetime | None = None) -> int:
     ).select_related("event", "user")
     for application in waiting:
         with transaction.atomic():
-            if Application.objects.filter(pk=application.pk, status=application.status).update(
-                status=Application.Status.NOT_SELECTED, offer_expires_at=None, updated_at=now
+            if APPLICATIONS.change(
+                application,
+                from_statuses=[application.status],
+                to=Application.Status.NOT_SELECTED,
+                now=now,
+                note="the event started",
+                offer_expires_at=None,
             ):
                 closed += 1
-                application.status = Application.Status.NOT_SELECTED
                 _notify(
                     application,
                     "events.not_selected",
@@ -546,19 +530,22 @@ def lottery_draw(*, event: Event, now: datetime | None = None) -> bool:
         number = 0
         for application_id in order:
             application = pending[application_id]
-            need = application.people if event.counts_people else 1
+            need = event.places_for(application.people)
             if taken + need <= event.capacity:
                 taken += need
-                application.status = Application.Status.CONFIRMED
-                application.confirmed_at = now
+                to, fields = Application.Status.CONFIRMED, {"confirmed_at": now}
             else:
                 number += 1
-                application.status = Application.Status.WAITLISTED
-                application.waitlist_number = number
-            application.save(
-                update_fields=["status", "confirmed_at", "waitlist_number", "updated_at"]
-            )
-            _notify_application_state(application)
+                to, fields = Application.Status.WAITLISTED, {"waitlist_number": number}
+            if APPLICATIONS.change(
+                application,
+                from_statuses=[Application.Status.DRAW_PENDING],
+                to=to,
+                now=now,
+                note="lottery",
+                **fields,
+            ):
+                _notify_application_state(application)
         audit_log_record(
             actor=None,
             action="event.lottery_draw",
@@ -642,14 +629,12 @@ def participants_message(*, event: Event, actor, subject: str, body: str, reques
     url = reverse("events:mine")
     with transaction.atomic():
         for application in applications:
-            if application.user is not None:
-                notification_send(
-                    user=application.user,
-                    kind="events.staff_message",
-                    title=f"{subject} ({event.title})",
-                    body=body,
-                    url=url,
-                )
+            waitlist.household_notify(
+                household_id=application.household_id,
+                kind="events.staff_message",
+                url=url,
+                text=lambda: (f"{subject} ({event.title})", body),
+            )
         audit_log_record(
             actor=actor,
             action="event.message",
@@ -704,19 +689,18 @@ def _notify_application_state(application: Application, *, position: int | None 
 
 
 def _notify(application: Application, kind: str, title, body, **extra: Any) -> None:
-    user = application.user
-    if user is None:
-        return
+    """Tell every guardian of the applying household (core.waitlist.household_notify), each in
+    their own language."""
     event = application.event
-    language = getattr(user, "preferred_language", "") or "ja"
-    with translation.override(language):
-        position = extra.pop("position", None) or ""
-        if application.status == Application.Status.WAITLISTED and not position:
-            position = Application.objects.filter(
-                event_id=application.event_id,
-                status=Application.Status.WAITLISTED,
-                waitlist_number__lte=application.waitlist_number,
-            ).count()
+    position = extra.pop("position", None) or ""
+    if application.status == Application.Status.WAITLISTED and not position:
+        position = Application.objects.filter(
+            event_id=application.event_id,
+            status=Application.Status.WAITLISTED,
+            waitlist_number__lte=application.waitlist_number,
+        ).count()
+
+    def text() -> tuple[str, str]:
         params = {
             "title": event.localized_title,
             "date": _format_time(event.starts_at),
@@ -729,10 +713,11 @@ def _notify(application: Application, kind: str, title, body, **extra: Any) -> N
             "position": position,
             **extra,
         }
-        notification_send(
-            user=user,
-            kind=kind,
-            title=str(title) % params,
-            body=str(body) % params,
-            url=reverse("events:application_detail", args=[application.pk]),
-        )
+        return str(title) % params, str(body) % params
+
+    waitlist.household_notify(
+        household_id=application.household_id,
+        kind=kind,
+        url=reverse("events:application_detail", args=[application.pk]),
+        text=text,
+    )

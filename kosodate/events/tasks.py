@@ -15,6 +15,13 @@ def events_expire_offers_task() -> int:
 
 
 @task()
+def events_offer_expire_task(*, application_id: int) -> int:
+    """At an offer's deadline: pass the place on if the family has not confirmed it (a no-op if
+    they did, or if the sweep got there first)."""
+    return services.offers_expire(application_id=application_id)
+
+
+@task()
 def events_run_due_draws_task() -> int:
     return services.lotteries_run_due()
 

@@ -6,20 +6,23 @@ event's row lock (kosodate/core/capacity.py) or the lottery's compare-and-swap â
 without it, and assert that the guarantee then breaks: the race the tests look for is real.
 """
 
-import threading
+import dataclasses
 import time
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kosodate.core.models import AuditLog, Notification
+from kosodate.core.waitlist import StatusFlow
 from kosodate.events import selectors, services
 from kosodate.events.models import Application, Event
 from tests.events.factories import EventFactory
 from tests.factories import ChildFactory, HouseholdFactory, UserFactory
+
+from .support import in_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -66,27 +69,6 @@ def lock_mode(request, monkeypatch, slow_count):
     return request.param
 
 
-def _in_parallel(works) -> tuple[list, list]:
-    barrier = threading.Barrier(len(works))
-    results, errors = [None] * len(works), []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = works[index]()
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
-
-
 def _families(count: int) -> list:
     users = []
     for n in range(count):
@@ -107,7 +89,7 @@ def test_capacity_is_never_exceeded(lock_mode):
         )
         for user in families
     ]
-    _, errors = _in_parallel(works)
+    _, errors = in_parallel(works)
     confirmed = Application.objects.filter(event=event, status=Application.Status.CONFIRMED)
     numbers = list(
         Application.objects.filter(event=event, status=Application.Status.WAITLISTED)
@@ -131,14 +113,18 @@ def promotion_mode(request, monkeypatch, slow_count):
     if request.param == "unprotected":
         monkeypatch.setattr(services, "capacity_locked", _atomic_without_lock)
 
-        def claim_without_cas(*, application_id, deadline, now):
-            return bool(
-                Application.objects.filter(pk=application_id).update(
-                    status=Application.Status.OFFERED, offer_expires_at=deadline, updated_at=now
-                )
-            )
+        class OfferWithoutCas(StatusFlow):
+            def change(self, obj, *, from_statuses, to, **kwargs):
+                if to == Application.Status.OFFERED:  # any status, not only "waitlisted"
+                    from_statuses = Application.Status.values
+                return super().change(obj, from_statuses=from_statuses, to=to, **kwargs)
 
-        monkeypatch.setattr(services, "_offer_claim", claim_without_cas)
+        flow = services.APPLICATIONS
+        monkeypatch.setattr(
+            services,
+            "APPLICATIONS",
+            OfferWithoutCas(**{f.name: getattr(flow, f.name) for f in dataclasses.fields(flow)}),
+        )
     return request.param
 
 
@@ -183,7 +169,7 @@ def test_a_freed_place_is_offered_to_exactly_one_family(promotion_mode):
         )
     works = [services.offers_expire for _ in range(4)]
     works.append(lambda: services.application_cancel(application=cancelling, user=confirmed))
-    _, errors = _in_parallel(works)
+    _, errors = in_parallel(works)
     assert not errors, errors
     held = Application.objects.filter(event=event, status__in=Application.HOLDING)
     offers = Notification.objects.filter(kind="events.offered").count()
@@ -235,7 +221,7 @@ def _lottery_runs(monkeypatch, *, cas: bool):
         ]
     else:
         works = [services.lotteries_run_due for _ in range(6)]
-    results, errors = _in_parallel(works)
+    results, errors = in_parallel(works)
     assert not errors, errors
     draws = AuditLog.objects.filter(action="event.lottery_draw").count()
     if cas:

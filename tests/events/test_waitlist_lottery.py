@@ -223,3 +223,79 @@ def test_the_worker_draws_when_the_window_closes_and_expires_offers(
         run_worker()
         assert Application.objects.get(waitlist_number=1).status == Application.Status.CANCELLED
         assert Application.objects.get(waitlist_number=2).status == Application.Status.OFFERED
+
+
+def test_every_guardian_of_the_household_is_told_of_an_offer(client, make_family):
+    """The waitlist policy is core's (kosodate/core/waitlist.py): as for 一時預かり, every guardian
+    of the household hears of a freed place, each in their own language, not only the one who
+    applied."""
+    from tests.factories import UserFactory
+
+    event = EventFactory(capacity=1, offer_hours=48)
+    first, second = make_family(), make_family()
+    partner = UserFactory(household=second.household, preferred_language="en")
+    for family in (first, second):
+        _apply(client, family, event)
+    services.application_cancel(
+        application=Application.objects.get(household=first.household), user=first
+    )
+    told = Notification.objects.filter(kind="events.offered")
+    assert sorted(told.values_list("user", flat=True)) == sorted([second.pk, partner.pk])
+    assert told.get(user=partner).title.startswith("A place is free for you")
+    assert told.get(user=second).title != told.get(user=partner).title  # Japanese for 'second'
+    waitlisted = Notification.objects.filter(kind="events.waitlisted")
+    assert sorted(waitlisted.values_list("user", flat=True)) == sorted([second.pk, partner.pk])
+
+
+def test_every_change_of_an_application_is_in_its_history(client, make_family):
+    """Events keep a status history, as bookings do: one row for every state change, with who
+    made it."""
+    event = EventFactory(capacity=1, offer_hours=48)
+    first, second = make_family(), make_family()
+    for family in (first, second):
+        _apply(client, family, event)
+    cancelled = Application.objects.get(household=first.household)
+    services.application_cancel(application=cancelled, user=first)
+    offered = Application.objects.get(household=second.household)
+    assert services.application_offer_accept(application=offered, user=second)
+
+    def history(application):
+        return [(h.status, h.actor_id) for h in application.history.order_by("pk")]
+
+    assert history(cancelled) == [("confirmed", first.pk), ("cancelled", first.pk)]
+    assert history(offered) == [
+        ("waitlisted", second.pk),
+        ("offered", None),
+        ("confirmed", second.pk),
+    ]
+    client.force_login(second)
+    page = client.get(reverse("events:application_detail", args=[offered.pk])).text
+    assert "履歴" in page and page.count('<li><time datetime="') == 3
+
+
+def test_expired_offers_and_the_lottery_are_in_the_history(client, make_family):
+    now = timezone.now()
+    event = EventFactory(
+        capacity=1,
+        offer_hours=2,
+        mode=Event.Mode.LOTTERY,
+        applications_open_at=now - timedelta(days=1),
+        applications_close_at=now + timedelta(hours=1),
+    )
+    families = [make_family() for _ in range(3)]
+    for family in families:
+        _apply(client, family, event)
+    with time_machine.travel(event.applications_close_at + timedelta(seconds=1)):
+        services.lotteries_run_due()
+        winner = Application.objects.get(event=event, status=Application.Status.CONFIRMED)
+        services.application_cancel(application=winner, user=winner.user)
+    with time_machine.travel(event.applications_close_at + timedelta(hours=3)):
+        services.offers_expire()
+    first_waiting = Application.objects.get(event=event, waitlist_number=1)
+    assert [h.status for h in first_waiting.history.order_by("pk")] == [
+        "draw_pending",
+        "waitlisted",
+        "offered",
+        "cancelled",
+    ]
+    assert Application.objects.get(event=event, waitlist_number=2).status == "offered"
