@@ -29,24 +29,34 @@ years on the day: the number of anniversaries (rule 5) on or before that day —
 Pure functions of `datetime.date`; no database, no clock."""
 
 import calendar
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 __all__ = [
+    "TermError",
     "after_interval_days",
     "after_interval_months",
     "age_at",
     "birthday",
     "completed_months",
     "completed_years",
+    "earliest_birth_under",
     "fiscal_year_end_turning",
     "fiscal_year_start_turning",
     "from_reached",
+    "interval_day",
+    "interval_wording",
+    "latest_birth_reaching",
     "months_anniversary",
     "months_reached",
     "primary_school_end",
     "school_entry",
     "school_grade",
     "school_year",
+    "term_day",
+    "term_parse",
+    "term_wording",
     "until_reached",
     "weeks_days_after",
     "years_reached",
@@ -161,6 +171,26 @@ def age_at(birth: date, on: date) -> tuple[int, int, int]:
     return completed_months(birth, on), days // 7, days % 7
 
 
+def earliest_birth_under(on: date, years: int) -> date:
+    """The earliest birth date of a child who has not yet completed `years` on `on` (whose
+    `years`th birthday is after `on`): "children under 18" are those born on or after it."""
+    birth = date(on.year - years, on.month, 1) - timedelta(days=3)
+    while birthday(birth, years) <= on:
+        birth += ONE_DAY
+    return birth
+
+
+def latest_birth_reaching(on: date, text: str) -> date:
+    """The latest birth date of a child for whom the day term `text` ("3m", "1y+") falls on or
+    before `on` (for choosing who a checkup session is for)."""
+    birth = on
+    while term_day(birth, text) > on:
+        birth -= timedelta(days=28)
+    while term_day(birth + ONE_DAY, text) <= on:
+        birth += ONE_DAY
+    return birth
+
+
 # --- School and fiscal years (学校教育法17条) -------------------------------------------------------
 def school_year(day: date) -> int:
     """The 年度 (school and fiscal year, April to March) that `day` is in, by its starting year."""
@@ -195,3 +225,130 @@ def fiscal_year_start_turning(birth: date, years: int) -> date:
 def fiscal_year_end_turning(birth: date, years: int) -> date:
     """「n歳となる日の属する年度の末日」: 31 March ending that 年度."""
     return date(school_year(years_reached(birth, years)) + 1, 3, 31)
+
+
+# --- Rules as data: terms that say which convention they use ------------------------------------
+# A schedule row (or a checkup) names its boundaries with short terms, each of which is one
+# wording of the law, so a row states its convention and staff can read it back:
+#
+#   day terms (a day in the child's life)            as a start ("…から") / as an end ("…まで")
+#   "2m"     生後2月に至った日 (rules 1-2)             生後2月に至った日から / 生後2月に至るまで
+#   "7m+"    生後7月に至った日の翌日 (rule 5)          生後7月に至った日の翌日から / …の翌日まで
+#   "1y"     1歳に達した日 (rule 3)                    1歳に達した日から / 1歳に達するまで
+#   "15y+"   15歳に達した日の翌日 (the birthday)       15歳に達した日の翌日から / …
+#   "6w0d"   出生6週0日後 (rule 6; "0d" is birth)      出生6週0日後から / 出生6週0日後まで
+#   "S", "S-1y", "S-1d"  小学校就学の始期, 1年前の日, 前日
+#   "F12", "F16end"      12歳となる日の属する年度の初日, 16歳となる日の属する年度の末日
+#
+#   interval terms (after a previous dose)          as a minimum / as a recommended maximum
+#   "27d"    27日以上の間隔をおいて (rule 7: +28)      27日以上の間隔 / 56日までの間隔 (+57)
+#   "6m"     6月以上の間隔をおいて (rule 8)            6月以上の間隔 / 13月までの間隔
+#
+# Every end is inclusive: the term names the last day (rule 4).
+
+_DAY_TERM = re.compile(
+    r"^(?:(?P<n>\d{1,3})(?P<unit>[my])(?P<next>\+)?"
+    r"|(?=\d)(?:(?P<w>\d{1,3})w)?(?:(?P<d>\d{1,4})d)?"
+    r"|S(?:-(?P<s_n>\d{1,2})(?P<s_unit>[yd]))?"
+    r"|F(?P<f>\d{1,2})(?P<f_end>end)?)$"
+)
+_INTERVAL_TERM = re.compile(r"^(?P<n>\d{1,4})(?P<unit>[dm])$")
+
+
+class TermError(ValueError):
+    """A term that is not one of the law's wordings above."""
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str  # "months", "years", "days", "school", "fiscal"
+    n: int = 0
+    next_day: bool = False  # 「…の翌日」
+    before: int = 0  # school: years or days before school entry
+    before_unit: str = ""  # "y" or "d"
+    end: bool = False  # fiscal: 年度の末日 instead of 初日
+
+
+def term_parse(text: str) -> Term:
+    """Parse a day term ("2m", "7m+", "1y", "14w6d", "S-1y", "F16end"); TermError otherwise."""
+    match = _DAY_TERM.match((text or "").strip())
+    if match is None or not (text or "").strip():
+        raise TermError(text)
+    if match["unit"]:
+        kind = "months" if match["unit"] == "m" else "years"
+        return Term(kind=kind, n=int(match["n"]), next_day=bool(match["next"]))
+    if match["f"]:
+        return Term(kind="fiscal", n=int(match["f"]), end=bool(match["f_end"]))
+    if text.strip().startswith("S"):
+        return Term(kind="school", before=int(match["s_n"] or 0), before_unit=match["s_unit"] or "")
+    return Term(kind="days", n=7 * int(match["w"] or 0) + int(match["d"] or 0))
+
+
+def term_day(birth: date, text: str | Term) -> date:
+    """The day a term names for a child born on `birth`."""
+    term = term_parse(text) if isinstance(text, str) else text
+    if term.kind == "months":
+        day = months_reached(birth, term.n)
+    elif term.kind == "years":
+        day = years_reached(birth, term.n)
+    elif term.kind == "days":
+        return weeks_days_after(birth, 0, term.n)
+    elif term.kind == "fiscal":
+        return (fiscal_year_end_turning if term.end else fiscal_year_start_turning)(birth, term.n)
+    else:
+        entry = school_entry(birth)
+        if term.before_unit == "y":
+            return date(entry.year - term.before, 4, 1)
+        return entry - timedelta(days=term.before)
+    return day + ONE_DAY if term.next_day else day
+
+
+def term_wording(text: str, *, end: bool = False) -> str:
+    """The law's wording of a day term, as a start (「…から」) or an end (「…まで」)."""
+    term = term_parse(text)
+    if term.kind == "months":
+        if term.next_day:
+            core = f"生後{term.n}月に至った日の翌日"
+        else:
+            return f"生後{term.n}月に至るまで" if end else f"生後{term.n}月に至った日から"
+    elif term.kind == "years":
+        if term.next_day:
+            core = f"{term.n}歳に達した日の翌日"
+        else:
+            return f"{term.n}歳に達するまで" if end else f"{term.n}歳に達した日から"
+    elif term.kind == "days":
+        weeks, days = divmod(term.n, 7)
+        core = f"出生{weeks}週{days}日後" if term.n else "出生の日"
+    elif term.kind == "fiscal":
+        core = f"{term.n}歳となる日の属する年度の{'末日' if term.end else '初日'}"
+    elif term.before_unit == "y":
+        core = f"小学校就学の始期に達する日の{term.before}年前の日"
+    elif term.before_unit == "d":
+        core = "小学校就学の始期に達する日の" + (
+            "前日" if term.before == 1 else f"{term.before}日前の日"
+        )
+    else:
+        core = "小学校就学の始期"
+    return core + ("まで" if end else "から")
+
+
+def _interval_parse(text: str) -> tuple[int, str]:
+    match = _INTERVAL_TERM.match((text or "").strip())
+    if match is None:
+        raise TermError(text)
+    return int(match["n"]), match["unit"]
+
+
+def interval_day(previous: date, text: str) -> date:
+    """The day an interval term gives after a dose on `previous`: "27d" (27日の間隔) →
+    previous + 28 (rule 7), "6m" → the same day six months later (rule 8). As a minimum it is
+    the first day allowed; as a recommended maximum ("56日までの間隔") the last day."""
+    n, unit = _interval_parse(text)
+    return after_interval_days(previous, n) if unit == "d" else after_interval_months(previous, n)
+
+
+def interval_wording(text: str, *, end: bool = False) -> str:
+    """「27日以上の間隔をおいて」 as a minimum, 「56日までの間隔」 as a maximum."""
+    n, unit = _interval_parse(text)
+    amount = f"{n}日" if unit == "d" else f"{n}月"
+    return f"{amount}までの間隔" if end else f"{amount}以上の間隔をおいて"

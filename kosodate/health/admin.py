@@ -30,12 +30,12 @@ class ScheduleRuleAdmin(admin.ModelAdmin):
     list_display = [
         "vaccine",
         "band_from",
-        "band_before",
+        "band_until",
         "dose_number",
         "label",
         "earliest_age",
         "min_interval",
-        "last_before",
+        "last_until",
         "updated_at",
     ]
     list_filter = ["vaccine"]
@@ -48,7 +48,7 @@ class CheckupSessionInline(admin.TabularInline):
 
 @admin.register(Checkup)
 class CheckupAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "age_from", "age_before", "method", "legal"]
+    list_display = ["code", "name", "age_from", "age_until", "method", "legal"]
     inlines = [CheckupSessionInline]
 
 

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from kosodate.accounts.models import Child, Household, User
+from kosodate.core import ages
 
-from .ages import age_reached
 from .loading import checkup_data_load, schedule_data_load
 from .models import Checkup, CheckupSession, DoseRecord, HealthNotice, ScheduleRule, Vaccine
 from .services import reminders_send
@@ -108,7 +108,7 @@ def _sessions_load(today: date) -> None:
             held_on = date(year, month, 15)
             # Children who reach the checkup's first age in the month before the session.
             born_until = _month_start(held_on) - timedelta(days=1)
-            born_until = _born_for_age(born_until, checkup.age_from)
+            born_until = ages.latest_birth_reaching(born_until, checkup.age_from)
             born_from = _month_start(born_until)
             CheckupSession.objects.get_or_create(
                 checkup=checkup,
@@ -123,16 +123,6 @@ def _sessions_load(today: date) -> None:
 
 def _month_start(day: date) -> date:
     return day.replace(day=1)
-
-
-def _born_for_age(on: date, age: str) -> date:
-    """The latest birth date of a child who has reached `age` by `on`."""
-    birth = on
-    while age_reached(birth, age) > on:
-        birth -= timedelta(days=28)
-    while age_reached(birth + timedelta(days=1), age) <= on:
-        birth += timedelta(days=1)
-    return birth
 
 
 def _family_load(resident: User, today: date) -> None:
@@ -168,28 +158,33 @@ def _family_load(resident: User, today: date) -> None:
             "sex": Child.Sex.FEMALE,
         },
     )
-    # Doses at the ages the standard schedule gives them (an age, not a number of days: a
-    # dose a day before 2 months would fit no plan and show "ask your doctor").
+    # Doses on days the standard schedule gives them (terms of kosodate/core/ages.py).
     given = {
-        baby: [("hepb", "2m"), ("rota1", "2m"), ("pcv", "2m"), ("dpt_ipv_hib", "2m")],
+        baby: [
+            ("hepb", "2m"),
+            ("rota1", "2m"),
+            ("pcv", "2m"),
+            ("dpt_ipv_hib", "2m"),
+            ("dpt_ipv_hib", "20w0d"),
+        ],
         toddler: [
             ("hepb", "2m"),
             ("hepb", "3m"),
-            ("hepb", "7m20d"),
+            ("hepb", "7m"),
             ("pcv", "2m"),
             ("pcv", "3m"),
             ("pcv", "4m"),
             ("dpt_ipv_hib", "2m"),
             ("dpt_ipv_hib", "3m"),
             ("dpt_ipv_hib", "4m"),
-            ("bcg", "5m10d"),
-            ("mr1", "12m5d"),
+            ("bcg", "5m+"),
+            ("mr1", "12m+"),
         ],
     }
     vaccines = {v.code: v for v in Vaccine.objects.all()}
     for child, doses in given.items():
         for code, age in doses:
-            on = age_reached(child.birth_date, age)
+            on = ages.term_day(child.birth_date, age)
             if on <= today and code in vaccines:
                 DoseRecord.objects.get_or_create(child=child, vaccine=vaccines[code], given_on=on)
 

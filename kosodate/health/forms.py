@@ -1,4 +1,5 @@
 import unicodedata
+from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +43,21 @@ class DoseForm(forms.Form):
         self.fields["vaccine"].label_from_instance = lambda v: v.localized_name
         if not show_confirm:
             self.fields["confirm"].widget = forms.HiddenInput()
+
+
+class HepbHbigForm(forms.Form):
+    hepb_with_hbig = forms.BooleanField(
+        label=_(
+            "This child is given the hepatitis B vaccine together with HBIG to prevent "
+            "mother-to-child infection"
+        ),
+        required=False,
+        help_text=_(
+            "Your doctor or maternity clinic tells you if this applies (the mother carries the "
+            "hepatitis B virus). Those doses are covered by health insurance, so the routine "
+            "(free) hepatitis B immunisation does not apply."
+        ),
+    )
 
 
 class PreferencesForm(forms.Form):
@@ -96,14 +112,16 @@ class ScheduleRuleForm(forms.ModelForm):
             "label",
             "label_en",
             "earliest_age",
-            "last_before",
+            "last_until",
+            "advised_until",
             "rec_from",
-            "rec_before",
+            "rec_until",
             "min_interval",
             "interval_from_dose",
             "rec_interval_from",
-            "rec_interval_before",
+            "rec_interval_until",
             "skip_when_late",
+            "skip_after_previous",
             "source",
         ]
 
@@ -113,6 +131,16 @@ class ScheduleRuleForm(forms.ModelForm):
             if isinstance(value, str):
                 data[name] = unicodedata.normalize("NFKC", value).strip()
         return data
+
+
+class RuleExampleForm(forms.Form):
+    """The example child whose dates the schedule row's correction page shows."""
+
+    DEFAULT_BORN = date(2025, 12, 31)
+    DEFAULT_PREVIOUS = date(2026, 2, 28)
+
+    born = NfkcDateField(label=_("Example child born on"), widget=DateInput())
+    previous = NfkcDateField(label=_("Previous dose given on"), widget=DateInput())
 
 
 class CheckupSessionForm(forms.ModelForm):

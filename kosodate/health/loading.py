@@ -1,13 +1,16 @@
-"""Loading the shipped schedule and checkup data into their tables. Written against model classes
-passed in, so the data migration (historical models) and the `health_load_schedule` command share
-it. A row that exists is left as staff corrected it unless `update=True`."""
+"""Loading the shipped schedule and checkup data into their tables (the `health_load_schedule`
+command and the tests). The data of each edition of the 定期接種実施要領 lives in its own
+directory (data/r6: 令和6年4月1日施行版, data/r8: 令和8年10月1日改正); the newest is loaded, and a
+data migration moves existing rows from one edition to the next. A row that exists is left as
+staff corrected it unless `update=True`."""
 
 import json
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-SCHEDULE_FILE = DATA_DIR / "schedule_ja.json"
-CHECKUPS_FILE = DATA_DIR / "checkups_ja.json"
+EDITION = "r8"  # 定期接種実施要領 令和8年10月1日改正
+SCHEDULE_FILE = DATA_DIR / EDITION / "schedule_ja.json"
+CHECKUPS_FILE = DATA_DIR / EDITION / "checkups_ja.json"
 
 VACCINE_FIELDS = (
     "name",
@@ -21,25 +24,27 @@ VACCINE_FIELDS = (
     "source",
 )
 RULE_FIELDS = (
-    "band_before",
+    "band_until",
     "label",
     "label_en",
     "earliest_age",
-    "last_before",
+    "last_until",
+    "advised_until",
     "rec_from",
-    "rec_before",
+    "rec_until",
     "min_interval",
     "interval_from_dose",
     "rec_interval_from",
-    "rec_interval_before",
+    "rec_interval_until",
     "skip_when_late",
+    "skip_after_previous",
     "source",
 )
 CHECKUP_FIELDS = (
     "name",
     "name_en",
     "age_from",
-    "age_before",
+    "age_until",
     "method",
     "place",
     "place_en",

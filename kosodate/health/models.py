@@ -8,26 +8,59 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.ages import TermError, interval_wording, term_parse
 from kosodate.core.models import BilingualMixin
 
-from .ages import AgeFormatError, age_parse
 
-
-def validate_age(value: str) -> None:
+def validate_day_term(value: str) -> None:
     if not value:
         return
     try:
-        age_parse(value)
-    except AgeFormatError:
+        term_parse(value)
+    except TermError:
         raise ValidationError(
-            _('Write an age like "2m", "14w6d", "1y", "S-1y" (school entry) or "F12".'),
+            _(
+                'Write a day like "2m" (生後2月に至った日), "7m+" (the day after it), "1y" (1歳に達した'
+                '日), "6w0d" (出生6週0日後), "S", "S-1y", "S-1d" (school entry) or "F12", "F16end" '
+                "(the fiscal year the child turns 12 or 16)."
+            ),
             code="age",
         ) from None
 
 
-def _age_field(verbose_name, help_text=""):
+# Migration 0001 names the validator of the first notation.
+validate_age = validate_day_term
+
+
+def validate_interval_term(value: str) -> None:
+    if not value:
+        return
+    try:
+        interval_wording(value)
+    except TermError:
+        raise ValidationError(
+            _('Write an interval like "27d" (27日以上の間隔) or "6m" (6月以上の間隔).'),
+            code="interval",
+        ) from None
+
+
+def _day_field(verbose_name, help_text=""):
     return models.CharField(
-        verbose_name, max_length=12, blank=True, validators=[validate_age], help_text=help_text
+        verbose_name,
+        max_length=12,
+        blank=True,
+        validators=[validate_day_term],
+        help_text=help_text,
+    )
+
+
+def _interval_field(verbose_name, help_text=""):
+    return models.CharField(
+        verbose_name,
+        max_length=12,
+        blank=True,
+        validators=[validate_interval_term],
+        help_text=help_text,
     )
 
 
@@ -78,34 +111,58 @@ class Vaccine(BilingualMixin, models.Model):
 
 
 class ScheduleRule(BilingualMixin, models.Model):
-    """One dose of one plan of a vaccine, as the 定期接種実施要領 sets it. Ages use the short
-    notation of kosodate/health/ages.py; "…before" bounds are exclusive ("に至るまで")."""
+    """One dose of one plan of a vaccine, as the 定期接種実施要領 sets it. Each boundary is a term
+    of kosodate/core/ages.py that states the law's wording ("2m": 生後2月に至った日から as a
+    start, 生後2月に至るまで as an end; "27d": 27日以上の間隔); every end is inclusive."""
 
     vaccine = models.ForeignKey(
         Vaccine, on_delete=models.CASCADE, related_name="rules", verbose_name=_("vaccine")
     )
-    band_from = _age_field(_("plan: first dose from age"))
-    band_before = _age_field(_("plan: first dose before age"))
+    band_from = _day_field(
+        _("plan: first dose from"), _("「…から」: the plan applies from this day (included).")
+    )
+    band_until = _day_field(
+        _("plan: first dose until"),
+        _("「…まで」「…に至るまで」: up to and including this day."),
+    )
     dose_number = models.PositiveSmallIntegerField(_("dose number"))
     label = models.CharField(_("label"), max_length=50)
     label_en = models.CharField(_("label (English)"), max_length=50)
-    earliest_age = _age_field(_("earliest age"))
-    last_before = _age_field(_("free until before age"), _("The legal limit (exclusive)."))
-    rec_from = _age_field(_("recommended from age"))
-    rec_before = _age_field(_("recommended before age"))
-    min_interval = _age_field(_("minimum interval"))
+    earliest_age = _day_field(_("earliest day"))
+    last_until = _day_field(
+        _("free until"), _("The legal limit: the last day the dose is a routine (free) dose.")
+    )
+    advised_until = _day_field(
+        _("recommended until"),
+        _(
+            "After this day the dose is still free but not recommended: families are told to "
+            "ask their doctor (rotavirus first dose after 出生14週6日後)."
+        ),
+    )
+    rec_from = _day_field(_("standard period from"))
+    rec_until = _day_field(_("standard period until"))
+    min_interval = _interval_field(
+        _("minimum interval"), _("「N日以上の間隔」: allowed from the previous dose + N + 1 days.")
+    )
     interval_from_dose = models.PositiveSmallIntegerField(
         _("interval counted from dose"),
         null=True,
         blank=True,
         help_text=_("Empty: from the previous dose."),
     )
-    rec_interval_from = _age_field(_("recommended interval from"))
-    rec_interval_before = _age_field(_("recommended interval before"))
+    rec_interval_from = _interval_field(_("standard interval from"))
+    rec_interval_until = _interval_field(_("standard interval until"))
     skip_when_late = models.BooleanField(
         _("left out when late"),
         default=False,
         help_text=_("After its limit this dose is left out and the series goes on."),
+    )
+    skip_after_previous = _day_field(
+        _("left out when the previous dose came after"),
+        _(
+            "This dose is left out when the previous one was given after this day "
+            "(pneumococcal primary 3 when primary 2 came after 生後12月に至るまで)."
+        ),
     )
     source = models.CharField(_("source"), max_length=300)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -124,7 +181,7 @@ class ScheduleRule(BilingualMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        band = f" [{self.band_from}–{self.band_before}]" if self.band_from else ""
+        band = f" [{self.band_from}–{self.band_until}]" if self.band_from else ""
         return f"{self.vaccine.code}{band} #{self.dose_number} {self.label}"
 
     @property
@@ -162,6 +219,32 @@ class DoseRecord(models.Model):
         return f"{self.vaccine.code} {self.given_on}"
 
 
+class ChildImmunisation(models.Model):
+    """What the family told us that changes a child's routine programme. Kept in the health app
+    (not on Child) because only the schedule reads it."""
+
+    child = models.OneToOneField(
+        "accounts.Child", on_delete=models.CASCADE, related_name="immunisation"
+    )
+    hepb_with_hbig = models.BooleanField(
+        _("hepatitis B vaccine given with HBIG to prevent mother-to-child infection"),
+        default=False,
+        help_text=_(
+            "Babies given hepatitis B immune globulin (HBIG) with the vaccine because the mother "
+            "carries the virus have these doses under health insurance: they are outside the "
+            "routine programme (予防接種法施行規則)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("child's immunisation details")
+        verbose_name_plural = _("children's immunisation details")
+
+    def __str__(self) -> str:
+        return f"{self.child_id}"
+
+
 class Checkup(BilingualMixin, models.Model):
     """A 乳幼児健診 the municipality holds, for children of an age range, and how it is held."""
 
@@ -172,8 +255,8 @@ class Checkup(BilingualMixin, models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100)
-    age_from = _age_field(_("from age"))
-    age_before = _age_field(_("before age"))
+    age_from = _day_field(_("from"), _("「…から」: the first day of the checkup's age."))
+    age_until = _day_field(_("until"), _("「…まで」: the last day (included)."))
     method = models.CharField(_("how it is held"), max_length=10, choices=Method.choices)
     place = models.CharField(_("place"), max_length=200, blank=True)
     place_en = models.CharField(_("place (English)"), max_length=200, blank=True)

@@ -11,11 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from kosodate.accounts.models import Child, Household, User
+from kosodate.core import ages
 
-from .ages import age_at, age_reached
 from .models import (
     Checkup,
     CheckupSession,
+    ChildImmunisation,
     DoseRecord,
     HealthNotice,
     HouseholdSituation,
@@ -89,16 +90,18 @@ def schedule_data() -> ScheduleData:
             label=row.label,
             label_en=row.label_en,
             band_from=row.band_from,
-            band_before=row.band_before,
+            band_until=row.band_until,
             earliest_age=row.earliest_age,
-            last_before=row.last_before,
+            last_until=row.last_until,
+            advised_until=row.advised_until,
             rec_from=row.rec_from,
-            rec_before=row.rec_before,
+            rec_until=row.rec_until,
             min_interval=row.min_interval,
             interval_from_dose=row.interval_from_dose,
             rec_interval_from=row.rec_interval_from,
-            rec_interval_before=row.rec_interval_before,
+            rec_interval_until=row.rec_interval_until,
             skip_when_late=row.skip_when_late,
+            skip_after_previous=row.skip_after_previous,
             source=row.source,
             pk=row.pk,
         )
@@ -114,6 +117,20 @@ def doses_by_vaccine(*, child: Child) -> dict[str, list[date]]:
     ):
         doses[code].append(given_on)
     return doses
+
+
+# The vaccine that infants given HBIG for mother-to-child prevention are outside of.
+HEPATITIS_B = "hepb"
+
+
+def child_not_routine(*, child: Child) -> set[str]:
+    """The vaccines this child is outside the routine programme for (what the family told us)."""
+    info = ChildImmunisation.objects.filter(child=child).first()
+    return {HEPATITIS_B} if info is not None and info.hepb_with_hbig else set()
+
+
+def child_hepb_hbig(*, child: Child) -> bool:
+    return HEPATITIS_B in child_not_routine(child=child)
 
 
 @dataclass
@@ -134,10 +151,13 @@ class ScheduleLine:
         order = [
             Status.OVERDUE,
             Status.DUE,
+            Status.ASK_DOCTOR,
+            Status.AVAILABLE,
             Status.COMING_UP,
             Status.LATER,
             Status.CHECK,
             Status.COMPLETE,
+            Status.NOT_ROUTINE,
             Status.NOT_ELIGIBLE,
         ]
         return (order.index(self.state.status), self.state.rec_from or date.max)
@@ -161,6 +181,7 @@ def schedule_for_child(
         vaccines=data.infos,
         rules=data.rules,
         doses=doses,
+        not_routine=child_not_routine(child=child),
     )
     lines = [
         ScheduleLine(
@@ -175,7 +196,7 @@ def schedule_for_child(
 
 
 def child_age_months(*, child: Child, on: date | None = None) -> int:
-    return age_at(child.birth_date, on or timezone.localdate())[0]
+    return ages.completed_months(child.birth_date, on or timezone.localdate())
 
 
 @dataclass
@@ -206,8 +227,8 @@ def checkups_for_child(
         )
     )
     for checkup in checkups:
-        start = age_reached(child.birth_date, checkup.age_from)
-        until = age_reached(child.birth_date, checkup.age_before) - timedelta(days=1)
+        start = ages.term_day(child.birth_date, checkup.age_from)
+        until = ages.term_day(child.birth_date, checkup.age_until)
         if until < today or start > today + timedelta(days=horizon_days):
             continue
         lines.append(
@@ -236,15 +257,15 @@ def notices_for_household(
         return []
     now = now or timezone.now()
     today = timezone.localdate(now)
-    ages = [
-        age_at(birth, today)[0]
+    months_old = [
+        ages.completed_months(birth, today)
         for birth in Child.objects.filter(household=household).values_list("birth_date", flat=True)
         if birth <= today
     ]
-    if not ages:
+    if not months_old:
         return []
     age_q = Q()
-    for months in set(ages):
+    for months in set(months_old):
         age_q |= Q(age_from_months__lte=months, age_to_months__gte=months)
     situations = household_situations(household=household)
     notices = (

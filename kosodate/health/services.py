@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, Household, User
+from kosodate.core import ages
 from kosodate.core.services import audit_log_record, notification_send
 
 from .models import (
     CheckupSession,
+    ChildImmunisation,
     DoseRecord,
     HealthNotice,
     HouseholdSituation,
@@ -46,6 +48,10 @@ DOSE_MESSAGES = {
         "date in the Maternal and Child Health Handbook."
     ),
     DoseProblem.NOT_NEEDED: gettext_lazy("Every dose of this vaccine is already recorded."),
+    DoseProblem.NOT_ROUTINE: gettext_lazy(
+        "This vaccine is not a routine immunisation for this child (given with HBIG under "
+        "health insurance). Record it if you want to keep track of it."
+    ),
 }
 
 
@@ -71,7 +77,7 @@ def dose_record(
 ) -> DoseRecord:
     """Record a dose the child was given. Impossible dates raise ValidationError; an unusual
     one (too early, after the free period, one too many) raises DoseWarning unless `confirmed`."""
-    from .selectors import doses_by_vaccine, schedule_data
+    from .selectors import child_not_routine, doses_by_vaccine, schedule_data
 
     today = today or timezone.localdate()
     data = schedule_data()
@@ -83,6 +89,7 @@ def dose_record(
         rules=data.rules,
         doses_given=doses_by_vaccine(child=child).get(vaccine.code, []),
         given_on=given_on,
+        not_routine=vaccine.code in child_not_routine(child=child),
     )
     if check.errors:
         raise ValidationError([dose_message(p) for p in check.errors], code="dose_date")
@@ -99,6 +106,15 @@ def dose_record(
         raise ValidationError(
             _("A dose of this vaccine on this date is already recorded."), code="duplicate"
         ) from None
+
+
+def child_hepb_hbig_set(*, child: Child, hepb_with_hbig: bool) -> ChildImmunisation:
+    """Record whether the child's hepatitis B doses are given with HBIG (outside the routine
+    programme: 予防接種法施行規則 excludes infants treated for mother-to-child prevention)."""
+    info, _created = ChildImmunisation.objects.update_or_create(
+        child=child, defaults={"hepb_with_hbig": hepb_with_hbig}
+    )
+    return info
 
 
 def dose_delete(*, dose: DoseRecord) -> None:
@@ -148,14 +164,16 @@ RULE_EDITABLE_FIELDS = (
     "label",
     "label_en",
     "earliest_age",
-    "last_before",
+    "last_until",
+    "advised_until",
     "rec_from",
-    "rec_before",
+    "rec_until",
     "min_interval",
     "interval_from_dose",
     "rec_interval_from",
-    "rec_interval_before",
+    "rec_interval_until",
     "skip_when_late",
+    "skip_after_previous",
     "source",
 )
 
@@ -263,12 +281,18 @@ def reminders_send(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     data = schedule_data()
     sent = 0
-    # Children young enough for any routine vaccine (up to the end of HPV at about 17).
-    children = Child.objects.filter(birth_date__gt=today - timedelta(days=366 * 17))
+    # Children young enough for any routine vaccine (HPV ends in the school year of 16).
+    children = Child.objects.filter(birth_date__gte=ages.earliest_birth_under(today, 18))
     for child in children.iterator():
         for line in schedule_for_child(child=child, today=today, data=data):
             state = line.state
-            if state.status not in (Status.DUE, Status.OVERDUE, Status.COMING_UP):
+            if state.status not in (
+                Status.DUE,
+                Status.AVAILABLE,
+                Status.OVERDUE,
+                Status.ASK_DOCTOR,
+                Status.COMING_UP,
+            ):
                 continue
             if state.last_date is None or (state.last_date - today).days > VACCINE_REMINDER_DAYS:
                 continue

@@ -2,6 +2,8 @@
 immunisation schedule rows (each corrected here, keeping its source) and the dates of the group
 checkups."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kosodate.core.access import municipal_staff_required
 
 from . import selectors, services
-from .forms import CheckupSessionForm, NoticeForm, ScheduleRuleForm
+from .forms import CheckupSessionForm, NoticeForm, RuleExampleForm, ScheduleRuleForm
 from .models import Checkup, CheckupSession, ScheduleRule
+from .schedule import DAY_FIELDS, INTERVAL_FIELDS, rule_wording
 
 
 @require_safe
@@ -72,6 +75,15 @@ def schedule_rules(request):
     )
 
 
+def _example_dates(request) -> tuple[date, date]:
+    """The example child of the correction page: born 31 December (a birthday whose month-ends
+    show rule 2) with a previous dose on 28 February, unless staff chose other dates."""
+    form = RuleExampleForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return form.cleaned_data["born"], form.cleaned_data["previous"]
+    return RuleExampleForm.DEFAULT_BORN, RuleExampleForm.DEFAULT_PREVIOUS
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @municipal_staff_required
 def schedule_rule_edit(request, pk: int):
@@ -79,17 +91,37 @@ def schedule_rule_edit(request, pk: int):
     if rule is None:
         raise Http404
     form = ScheduleRuleForm(request.POST or None, instance=rule)
+    values = {name: getattr(rule, name) for name in DAY_FIELDS + INTERVAL_FIELDS}
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        values.update(fields)
         rule.refresh_from_db()  # the form wrote its values onto the instance: compare from the row
-        try:
-            services.schedule_rule_update(rule=rule, actor=request.user, request=request, **fields)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The schedule row was corrected."))
-            return redirect("staff_health_schedule")
-    return render(request, "health/staff/rule_form.html", {"form": form, "rule": rule})
+        if "preview" not in request.POST:
+            try:
+                services.schedule_rule_update(
+                    rule=rule, actor=request.user, request=request, **fields
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The schedule row was corrected."))
+                return redirect("staff_health_schedule")
+    born, previous = _example_dates(request)
+    return render(
+        request,
+        "health/staff/rule_form.html",
+        {
+            "form": form,
+            "rule": rule,
+            "wording": [
+                (ScheduleRule._meta.get_field(line.field).verbose_name, line)
+                for line in rule_wording(values, birth=born, previous=previous)
+            ],
+            "example_form": RuleExampleForm(initial={"born": born, "previous": previous}),
+            "born": born,
+            "previous": previous,
+        },
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -8,6 +8,7 @@ urlpatterns = [
     path("children/<int:pk>/", views.health_child, name="health_child"),
     path("children/<int:pk>/print/", views.health_child_print, name="health_child_print"),
     path("children/<int:pk>/schedule.ics", views.health_child_ics, name="health_child_ics"),
+    path("children/<int:pk>/hepatitis-b/", views.health_child_hepb_hbig, name="health_child_hepb"),
     path("children/<int:pk>/doses/new/", views.health_dose_add, name="health_dose_add"),
     path(
         "children/<int:pk>/doses/<int:dose_pk>/delete/",

@@ -11,16 +11,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
+from kosodate.core.ages import age_at
 
 from . import selectors, services
-from .ages import age_at
-from .forms import DoseForm, PreferencesForm
+from .forms import DoseForm, HepbHbigForm, PreferencesForm
 from .ics import schedule_ics
 
 
-def _child_context(child, today):
+def _child_context(child, today, *, with_forms: bool = False):
     months, weeks, days = age_at(child.birth_date, today)
+    extra = {}
+    if with_forms:
+        extra["hepb_form"] = HepbHbigForm(
+            initial={"hepb_with_hbig": selectors.child_hepb_hbig(child=child)}
+        )
     return {
+        **extra,
         "child": child,
         "age_months": months,
         "age_weeks": weeks,
@@ -55,7 +61,24 @@ def health_home(request):
 @resident_services_required
 def health_child(request, pk: int):
     child = selectors.child_get_for_guardian(user=request.user, pk=pk)
-    return render(request, "health/child.html", _child_context(child, timezone.localdate()))
+    return render(
+        request,
+        "health/child.html",
+        _child_context(child, timezone.localdate(), with_forms=True),
+    )
+
+
+@require_POST
+@resident_services_required
+def health_child_hepb_hbig(request, pk: int):
+    child = selectors.child_get_for_guardian(user=request.user, pk=pk)
+    form = HepbHbigForm(request.POST)
+    form.is_valid()  # a lone checkbox: absent means "no"
+    services.child_hepb_hbig_set(
+        child=child, hepb_with_hbig=form.cleaned_data.get("hepb_with_hbig", False)
+    )
+    messages.success(request, _("Your answer about hepatitis B was saved."))
+    return redirect("health_child", pk=child.pk)
 
 
 @require_safe

@@ -900,6 +900,7 @@ NOT_PAGES: dict[str, str] = {
     "mypage_details_confirm": "POST-only; redirects to My Page",
     "health_child_ics": "an iCalendar (.ics) file download",
     "health_dose_delete": "POST-only (remove a recorded dose); redirects to the child's schedule",
+    "health_child_hepb": "POST-only (the HBIG answer on the child's page); redirects to it",
     "staff_health_session_delete": "POST-only (remove a checkup date); redirects to the schedule",
     "mypage_data_json": "a JSON file download",
     "mypage_data_csv": "a CSV file download",

@@ -43,19 +43,19 @@ def test_sms_for_urgent_only_when_chosen(with_phone):
 
 def test_staff_corrections_survive_a_reload_unless_update(schedule):
     rule = ScheduleRule.objects.get(vaccine__code="bcg", dose_number=1)
-    rule.rec_before = "9m"
+    rule.rec_until = "9m"
     rule.save()
     call_command("health_load_schedule")
     rule.refresh_from_db()
-    assert rule.rec_before == "9m"
+    assert rule.rec_until == "9m"
     call_command("health_load_schedule", "--update")
     rule.refresh_from_db()
-    assert rule.rec_before == "8m"
+    assert rule.rec_until == "8m"
 
 
 def test_a_malformed_age_is_refused_in_the_admin_form(schedule):
     rule = ScheduleRule.objects.get(vaccine__code="bcg", dose_number=1)
-    rule.last_before = "1 year"
+    rule.last_until = "1 year"
     with pytest.raises(ValidationError, match="2m"):
         rule.full_clean()
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from kosodate.health.ages import age_reached
+from kosodate.core import ages
 from kosodate.health.models import Checkup, CheckupSession
 from kosodate.health.selectors import checkups_for_child
 
@@ -38,9 +38,11 @@ def test_group_checkup_shows_the_session_for_the_childs_birth_date(family):
     today = baby.birth_date + timedelta(weeks=10)
     line = next(x for x in checkups_for_child(child=baby, today=today) if x.checkup == checkup)
     assert line.next_session == mine
-    # The window: from 3 months to the day before 5 months ("5か月に至るまで").
-    assert line.window_from == age_reached(baby.birth_date, "3m")
-    assert line.window_until == age_reached(baby.birth_date, "5m") - timedelta(days=1)
+    # The window: from the 3-month anniversary ("3m+", 生後3月に至った日の翌日) to 生後5月に至る
+    # まで (the day before the 5-month anniversary, included).
+    assert line.checkup.age_from == "3m+" and line.checkup.age_until == "5m"
+    assert line.window_from == ages.months_anniversary(baby.birth_date, 3)
+    assert line.window_until == ages.months_reached(baby.birth_date, 5)
 
 
 def test_checkups_for_the_legal_ages_are_marked(schedule):

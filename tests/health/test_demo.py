@@ -34,7 +34,9 @@ def _check_demo(resident, today):
         lines = selectors.schedule_for_child(child=child, today=today)
         assert "check" not in {line.status for line in lines}, child.first_name
         statuses |= {line.status for line in lines}
-    assert {"due", "coming_up", "overdue", "later", "complete", "not_eligible"} <= statuses
+    assert {"due", "coming_up", "overdue", "later", "complete", "not_eligible"} <= statuses, (
+        statuses
+    )
     assert selectors.checkups_for_child(child=baby, today=today)
     assert selectors.checkups_for_child(child=toddler, today=today)
     assert CheckupSession.objects.filter(held_on__gt=today).exists()

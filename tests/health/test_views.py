@@ -193,24 +193,24 @@ def test_staff_correct_a_schedule_row(client, municipal_staff, resident, schedul
         "label": rule.label,
         "label_en": rule.label_en,
         "earliest_age": rule.earliest_age,
-        "last_before": "1 year",  # not the notation
+        "last_until": "1 year",  # not the notation
         "rec_from": rule.rec_from,
-        "rec_before": rule.rec_before,
+        "rec_until": rule.rec_until,
         "source": rule.source,
     }
     response = client.post(url, data)
     assert response.status_code == 200
     assert "1 year" in response.content.decode()  # kept as typed, with the error
-    data["last_before"] = "１y"  # full-width digit, normalised
+    data["last_until"] = "１y"  # full-width digit, normalised
     assert client.post(url, data).status_code == 302
     rule.refresh_from_db()
-    assert rule.last_before == "1y"
+    assert rule.last_until == "1y"
     entry = AuditLog.objects.get(action="schedule_rule.update")
     assert entry.detail == {"changed": {}}
-    data["rec_before"] = "9m"
+    data["rec_until"] = "9m"
     client.post(url, data)
     entry = AuditLog.objects.filter(action="schedule_rule.update").first()
-    assert entry.detail == {"changed": {"rec_before": ["8m", "9m"]}}
+    assert entry.detail == {"changed": {"rec_until": ["8m", "9m"]}}
     assert client.get(reverse("staff_health_rule_edit", args=[999999])).status_code == 404
 
 
