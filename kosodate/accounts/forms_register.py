@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core import ages
 from kosodate.core.models import Municipality
 
 from .models import Child, User
@@ -30,7 +31,6 @@ from .normalize import (
     PhoneField,
     PostalAddress,
     PostalCodeField,
-    age_on,
     digits_only,
     municipality_code_matches,
     postal_code_lookup,
@@ -84,7 +84,7 @@ class GuardianForm(forms.Form):
         today = _today()
         if value > today:
             raise ValidationError(_("A date of birth cannot be in the future."), code="future_date")
-        age = age_on(value, today)
+        age = ages.completed_years(value, today)
         if age < GUARDIAN_MIN_AGE:
             raise ValidationError(
                 _("Guardians must be at least %(age)d years old to register.")
@@ -259,7 +259,7 @@ class ChildForm(forms.Form):
         today = _today()
         if value > today:
             raise ValidationError(_("A date of birth cannot be in the future."), code="future_date")
-        if age_on(value, today) > CHILD_MAX_AGE:
+        if ages.completed_years(value, today) > CHILD_MAX_AGE:
             raise ValidationError(
                 _("Children can be registered until they turn %(age)d.")
                 % {"age": CHILD_MAX_AGE + 1},

@@ -9,7 +9,7 @@ language. Shared by registration, My Page and the counter: import the helpers or
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import jaconv
 import phonenumbers
@@ -328,11 +328,3 @@ class NormalizedDateField(forms.DateField):
 
     def strptime(self, value, format):
         return datetime.strptime(value, format).date()
-
-
-def age_on(birth_date: date, today: date) -> int:
-    """Age in full years on `today`."""
-    years = today.year - birth_date.year
-    if (today.month, today.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return years

@@ -12,7 +12,6 @@ from kosodate.accounts.normalize import (
     NormalizedEmailField,
     PhoneField,
     PostalCodeField,
-    age_on,
     is_katakana,
     municipality_code_matches,
     nfkc,
@@ -128,11 +127,6 @@ def test_municipality_code_compares_without_the_check_digit():
     assert municipality_code_matches("13101", "13101")
     assert not municipality_code_matches("13102", "131016")
     assert not municipality_code_matches("", "131016")
-
-
-def test_age_on():
-    assert age_on(date(2020, 5, 10), date(2026, 5, 9)) == 5
-    assert age_on(date(2020, 5, 10), date(2026, 5, 10)) == 6
 
 
 # --- Form fields ------------------------------------------------------------------------------
