@@ -273,3 +273,58 @@ def test_my_page_shows_the_notices_for_my_children(client, family, municipality)
     municipality.save()
     cache.clear()
     assert "赤ちゃん教室" not in client.get(reverse("mypage")).content.decode()
+
+
+def test_staff_see_the_legal_wording_and_the_example_childs_dates(client, municipal_staff, family):
+    from kosodate.health.models import ScheduleRule
+
+    rule = ScheduleRule.objects.get(vaccine__code="pcv", band_from="2m", dose_number=3)
+    url = reverse("staff_health_rule_edit", args=[rule.pk])
+    client.force_login(municipal_staff)
+    page = client.get(url).content.decode()
+    # The default example child is born on 31 December 2025 (rule 2 shows on 2/28).
+    assert "生後2月に至った日から" in page and "2026-02-28" in page
+    assert "生後24月に至るまで" in page and "2027-12-30" in page
+    assert "27日以上の間隔をおいて" in page
+    assert "前回の接種が生後12月に至るまでに行われなかった場合は行わない" in page
+    page = client.get(url, {"born": "2024-02-29", "previous": "2024-05-01"}).content.decode()
+    assert "2024-04-28" in page  # 生後2月に至った日 for a child born on 29 February
+    assert "2024-05-29" in page  # 27日以上の間隔 after 5/1: the 28th day
+
+    # "Show the wording" shows typed values without saving them.
+    data = {
+        field: getattr(rule, field) or ""
+        for field in (
+            "label",
+            "label_en",
+            "earliest_age",
+            "last_until",
+            "advised_until",
+            "rec_from",
+            "rec_until",
+            "min_interval",
+            "rec_interval_from",
+            "rec_interval_until",
+            "skip_after_previous",
+            "source",
+        )
+    }
+    data.update({"skip_when_late": "on", "last_until": "25m", "preview": "1"})
+    page = client.post(url, data).content.decode()
+    assert "生後25月に至るまで" in page
+    rule.refresh_from_db()
+    assert rule.last_until == "24m"
+
+
+def test_hbig_answer_takes_hepatitis_b_out_of_the_routine_schedule(client, family, other_child):
+    resident, baby, _ = family
+    client.force_login(resident)
+    url = reverse("health_child_hepb", args=[baby.pk])
+    assert client.post(reverse("health_child_hepb", args=[other_child.pk])).status_code == 404
+    assert client.get(url).status_code == 405
+    assert client.post(url, {"hepb_with_hbig": "on"}).status_code == 302
+    page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert 'health-line--not_routine" data-vaccine="hepb"' in page
+    client.post(url, {})
+    page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert 'data-vaccine="hepb"' in page and "health-line--not_routine" not in page
