@@ -49,6 +49,8 @@ class Entry:
     msgctxt: str | None = None
     msgstrs: list[str] = field(default_factory=list)
     flags: set[str] = field(default_factory=set)
+    # Extracted comments ("#." lines: {# Translators: … #} in templates, # Translators: in Python).
+    comments: list[str] = field(default_factory=list)
     obsolete: bool = False
     line: int = 0
 
@@ -90,6 +92,8 @@ def read_po(path: Path) -> list[Entry]:
         if line.startswith("#"):
             if entry.msgstrs:
                 finish()
+            if line.startswith("#."):
+                entry.comments.append(line[2:].strip())
             continue
         keyword, _, rest = line.partition(" ")
         if keyword in {"msgctxt", "msgid"} and entry.msgstrs:
@@ -132,6 +136,55 @@ def relative(path: Path) -> str:
 
 
 PO_FILES = po_files()
+
+
+def test_a_msgid_means_one_thing_across_the_catalogues():
+    """Django merges every catalogue into one table: a msgid translated one way in one app and
+    another way in another shows only one of the two, everywhere (the booking form's start time
+    read 「開催日(この日以降)」, the events filter's "From"). A short msgid with two meanings takes
+    a context (pgettext, `{% translate … context … %}`); the same meaning takes the same words."""
+    translations: dict[tuple, dict[tuple, list[str]]] = {}
+    for po in PO_FILES:
+        for entry in live_entries(po):
+            translations.setdefault(entry.key, {}).setdefault(tuple(entry.msgstrs), []).append(
+                relative(po)
+            )
+    clashes = [
+        f"{key[1]!r}"
+        + (f" (context {key[0]!r})" if key[0] else "")
+        + ": "
+        + "; ".join(f"{' / '.join(text)} in {', '.join(where)}" for text, where in found.items())
+        for key, found in translations.items()
+        if len(found) > 1
+    ]
+    assert not clashes, "one msgid, several translations:\n" + "\n".join(clashes)
+
+
+@pytest.mark.parametrize("po", PO_FILES, ids=relative)
+def test_a_msgid_used_in_two_senses_has_a_context(po):
+    """makemessages folds every use of a msgid into one entry, translator comments included: two
+    different comments on one entry are two senses sharing one translation."""
+    mixed = [
+        f"line {entry.line}: {entry.msgid!r}: {entry.comments}"
+        for entry in live_entries(po)
+        if len(set(entry.comments)) > 1
+    ]
+    assert not mixed, "give each sense its own context (pgettext):\n" + "\n".join(mixed)
+
+
+def test_the_sense_checks_notice_a_clash(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        "#. Translators: the start time of a booking\n#. Translators: the earliest event date\n"
+        'msgid "From"\nmsgstr "開始時刻"\n\nmsgctxt "start time"\nmsgid "From"\nmsgstr "開始時刻"\n',
+        encoding="utf-8",
+    )
+    entries = read_po(po)
+    assert entries[0].comments == [
+        "Translators: the start time of a booking",
+        "Translators: the earliest event date",
+    ]
+    assert entries[1].key == ("start time", "From") and not entries[1].comments
 
 
 def test_the_catalogues_exist():

@@ -4,6 +4,7 @@ import unicodedata
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import AuthEvent, SecondStepPreference
 from .normalize import PhoneField
@@ -53,7 +54,10 @@ class AuthEventSearchForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Event"),
         required=False,
-        choices=[("", _("All events")), *AuthEvent.Kind.choices],
+        choices=[
+            ("", pgettext_lazy("filter of the sign-in history", "All events")),
+            *AuthEvent.Kind.choices,
+        ],
     )
     since = forms.DateField(
         label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})

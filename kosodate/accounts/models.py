@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from kosodate.core import access
@@ -271,7 +272,12 @@ class AuthEvent(models.Model):
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="auth_events"
     )
-    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices, db_index=True)
+    kind = models.CharField(
+        pgettext_lazy("what happened at sign-in", "event"),
+        max_length=20,
+        choices=Kind.choices,
+        db_index=True,
+    )
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=300, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)

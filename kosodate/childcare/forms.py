@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kosodate.accounts.normalize import (
     NormalizedCharField,
@@ -37,7 +38,7 @@ class BookingForm(forms.Form):
     """One request: a day, times on the half hour, which children, why, and who picks up."""
 
     date = NormalizedDateField(label=_("Date"))
-    start = forms.ChoiceField(label=_("From"))
+    start = forms.ChoiceField(label=pgettext_lazy("start time", "From"))
     end = forms.ChoiceField(label=_("Until"))
     children = ChildChoiceField(queryset=None, label=_("Children"))
     reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices, widget=forms.RadioSelect)

@@ -411,7 +411,7 @@ class Booking(models.Model):
         WAITLISTED = "waitlisted", _("On the waiting list")
         OFFERED = "offered", _("Place offered: please confirm")
         CANCELLED = "cancelled", pgettext_lazy("booking", "Cancelled")
-        ATTENDED = "attended", _("Attended")
+        ATTENDED = "attended", pgettext_lazy("childcare booking", "Attended")
         NO_SHOW = "no_show", _("No-show")
 
     class CancelledBy(models.TextChoices):
@@ -452,7 +452,7 @@ class Booking(models.Model):
     reason_detail = models.CharField(_("reason (details)"), max_length=200, blank=True)
     pickup_person = models.CharField(_("who picks the child up"), max_length=100)
     notes = models.TextField(_("notes for the carers"), blank=True, max_length=1000)
-    fee_yen = models.PositiveIntegerField(_("fee (yen)"))
+    fee_yen = models.PositiveIntegerField(pgettext_lazy("childcare fee", "fee (yen)"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices)
     decline_reason = models.CharField(_("reason for declining"), max_length=500, blank=True)
     cancelled_by = models.CharField(

@@ -3,6 +3,7 @@ only parse, normalise (NFKC) and check; services decide."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kosodate.core.forms import DateTimeLocalInput, normalize_line, normalize_text
 
@@ -19,7 +20,9 @@ class EventFilterForm(forms.Form):
         widget=forms.RadioSelect,
     )
     from_date = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("earliest event date", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     place = forms.ChoiceField(label=_("Place"), required=False)
     free_only = forms.BooleanField(label=_("Only with places left"), required=False)

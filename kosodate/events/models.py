@@ -79,7 +79,7 @@ class Event(BilingualMixin, models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(20)],
         help_text=_("Children and adults together."),
     )
-    fee = models.PositiveIntegerField(_("fee (yen)"), default=0)
+    fee = models.PositiveIntegerField(pgettext_lazy("event fee", "fee (yen)"), default=0)
     bring = models.TextField(_("what to bring"), blank=True)
     bring_en = models.TextField(_("what to bring (English)"), blank=True)
     applications_open_at = models.DateTimeField(_("applications open"))
@@ -99,7 +99,9 @@ class Event(BilingualMixin, models.Model):
         validators=[MaxValueValidator(336)],
     )
     cancelled_at = models.DateTimeField(_("event cancelled"), null=True, blank=True)
-    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    cancel_reason = models.TextField(
+        pgettext_lazy("an event called off", "reason for cancelling"), blank=True
+    )
     # The lottery, recorded so anyone can check it: random.Random(draw_seed).shuffle() over the
     # ids of the applications waiting for the draw, sorted ascending, gives draw_order.
     drawn_at = models.DateTimeField(_("lottery drawn"), null=True, blank=True)

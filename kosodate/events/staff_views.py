@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.core import ages
@@ -150,7 +151,7 @@ def participants_csv(request, pk: int):
         _("Child"),
         _("Age (months)"),
         _("Allergies"),
-        _("Attended"),
+        pgettext("event attendance", "Attended"),
     ]
     return csv_response(
         f"event-{event.pk}-participants.csv", [header, *_participant_csv_rows(event)]

@@ -71,7 +71,7 @@ def test_mypage_shows_member_number_children_bookings_notices_and_settings(
     assert resident.member_number in page
     assert "山田 さくら" in page
     assert reverse("mypage_child_edit", args=[family[1].pk]) in page
-    assert "予定されている予約はありません" in page  # no fake bookings
+    assert "これからの予約はありません" in page  # no fake bookings
     assert "夏のイベントのお知らせ" in page
     for name in ("mypage_details", "mypage_email", "mypage_phone", "account_change_password"):
         assert reverse(name) in page

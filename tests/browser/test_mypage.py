@@ -42,7 +42,7 @@ def test_mypage_details_and_children_on_a_phone(page, resident, family):
     go(page, reverse("mypage"))
     expect(page.locator("h1")).to_have_text("マイページ")
     expect(page.locator("main")).to_contain_text(resident.member_number)
-    expect(page.locator("main")).to_contain_text("予定されている予約はありません")
+    expect(page.locator("main")).to_contain_text("これからの予約はありません")
     expect(page.locator("main")).to_contain_text("予防接種のお知らせ")
     expect(page.locator("main")).to_contain_text("登録内容に変わりはありませんか")
     assert_accessible(page)

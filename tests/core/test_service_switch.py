@@ -93,7 +93,7 @@ def test_my_page_lists_upcoming_childcare_bookings_and_event_applications(
     assert "ひだまり保育園" in section
     assert reverse("events:application_detail", args=[application.pk]) in section
     assert "親子リトミック" in section
-    assert "予定されている予約はありません" not in section
+    assert "これからの予約はありません" not in section
 
     _switch_off(municipality, "events_enabled")
     section = client.get(reverse("mypage")).content.decode().split('id="bookings-title"', 1)[1]
