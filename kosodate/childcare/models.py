@@ -438,8 +438,8 @@ class Booking(models.Model):
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="bookings")
     day = models.ForeignKey(FacilityDay, on_delete=models.PROTECT, related_name="bookings")
     date = models.DateField(_("date"))
-    start_time = models.TimeField(_("from"))
-    end_time = models.TimeField(_("until"))
+    start_time = models.TimeField(pgettext_lazy("start time", "from"))
+    end_time = models.TimeField(pgettext_lazy("end time", "until"))
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="childcare_bookings")
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(
