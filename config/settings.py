@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "kosodate.events",
     "kosodate.health",
     "kosodate.childcare",
+    "kosodate.consultations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -23,6 +23,8 @@ urlpatterns = [
     path("staff/health/", include("kosodate.health.staff_urls")),
     path("childcare/", include("kosodate.childcare.urls")),
     path("staff/childcare/", include("kosodate.childcare.staff_urls")),
+    path("consultations/", include("kosodate.consultations.urls")),
+    path("staff/consultations/", include("kosodate.consultations.staff_urls")),
     path("notifications/", notification_views.notification_list, name="notification_list"),
     path(
         "notifications/<int:pk>/read/",

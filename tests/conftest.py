@@ -70,6 +70,18 @@ def municipal_staff(municipality):
 
 
 @pytest.fixture
+def consultant(municipality):
+    """A 保健師 of the consultations service (a consultant account with its profession)."""
+    from kosodate.consultations.models import Profession, StaffMember
+
+    user = UserFactory(
+        email="hokenshi@example.jp", role=User.Role.CONSULTANT, last_name="保健", first_name="春子"
+    )
+    StaffMember.objects.create(user=user, profession=Profession.HEALTH)
+    return user
+
+
+@pytest.fixture
 def admin_user(municipality):
     return UserFactory(
         email="admin@example.jp",

@@ -564,6 +564,75 @@ def _auth_events(world: World) -> None:
         )
 
 
+# --- 子育て相談 (kosodate.consultations) ---
+def _consultation(world: World):
+    """A sleep consultation by the resident about their child, answered once (made once)."""
+    if not hasattr(world, "_consultation_obj"):
+        from kosodate.consultations import selectors, services
+        from kosodate.consultations.models import Topic
+
+        services.defaults_ensure()  # the migration's rows are gone after a flush
+        child = _family(world)
+        consultation = services.consultation_ask(
+            user=world.resident,
+            child=child,
+            topic=Topic.objects.get(code="sleep"),
+            body="夜に何度も起きます。どうしたらよいでしょうか。",
+        )
+        services.consultation_answer(
+            member=selectors.staff_member_for(world.persona("consultant")),
+            consultation=consultation,
+            body="寝る前の過ごし方を見直してみましょう。",
+        )
+        world._consultation_obj = consultation
+    return world._consultation_obj
+
+
+def _consultation_topics(world: World) -> None:
+    from kosodate.consultations import services
+
+    services.defaults_ensure()
+    _family(world)
+
+
+def _consultation_pk(world: World) -> list:
+    return [_consultation(world).pk]
+
+
+def _consultation_slot(world: World):
+    if not hasattr(world, "_consultation_slot_obj"):
+        from kosodate.consultations.models import Profession, Slot
+
+        start = timezone.now() + timedelta(days=1)
+        world._consultation_slot_obj = Slot.objects.create(
+            profession=Profession.HEALTH, starts_at=start, ends_at=start + timedelta(minutes=10)
+        )
+    return world._consultation_slot_obj
+
+
+def _consultation_slot_pk(world: World) -> list:
+    from kosodate.consultations import services
+
+    services.defaults_ensure()  # the booking form lists the topics
+    _family(world)
+    return [_consultation_slot(world).pk]
+
+
+def _consultation_session_pk(world: World) -> list:
+    from kosodate.consultations import services
+    from kosodate.consultations.models import Topic
+
+    services.defaults_ensure()
+    booking = services.booking_create(
+        user=world.resident,
+        slot=_consultation_slot(world),
+        child=_family(world),
+        topic=Topic.objects.get(code="feeding"),
+        body="離乳食の進め方",
+    )
+    return [booking.consultation_id]
+
+
 PAGES: list[Scan] = [
     # --- Public pages (kosodate.core) ---
     Scan("home"),
@@ -863,6 +932,32 @@ PAGES: list[Scan] = [
     ),
     Scan("childcare_staff:rules", as_="facility_staff", args=_childcare_facility_pk),
     Scan("childcare_staff:utilisation", as_="municipal_staff", setup=_childcare),
+    # --- 子育て相談 (kosodate.consultations) ---
+    Scan("consultations:home", as_="resident", setup=_consultation),
+    Scan("consultations:ask", as_="resident", setup=_consultation_topics),
+    Scan(
+        "consultations:ask",
+        as_="resident",
+        setup=_consultation_topics,
+        visit=_submit_empty,
+        variant="errors",
+    ),
+    Scan("consultations:detail", as_="resident", args=_consultation_pk),
+    Scan("consultations:detail", as_="resident", args=_consultation_session_pk, variant="session"),
+    Scan("consultations:sessions", as_="resident", setup=_consultation_slot),
+    Scan("consultations:book", as_="resident", args=_consultation_slot_pk),
+    Scan(
+        "consultations:book",
+        as_="resident",
+        args=_consultation_slot_pk,
+        visit=_submit_empty,
+        variant="errors",
+    ),
+    Scan("consultations_staff:queue", as_="consultant", setup=_consultation),
+    Scan("consultations_staff:detail", as_="consultant", args=_consultation_pk),
+    Scan("consultations_staff:slots", as_="consultant", setup=_consultation_slot),
+    Scan("consultations_staff:slots", as_="consultant", visit=_submit_empty, variant="errors"),
+    Scan("consultations_staff:report", as_="consultant", setup=_consultation),
 ]
 
 # URL patterns that render no page of their own, with the reason.
@@ -914,6 +1009,26 @@ NOT_PAGES: dict[str, str] = {
     "events:application_ics": "an iCalendar (.ics) file download",
     "events_staff:participants_csv": "a CSV file download",
     "events_staff:attendance": "POST-only; redirects to the event's page",
+    "consultations:check_words": "an htmx fragment (the emergency notice, also rendered on "
+    "consultations:ask with errors, scanned)",
+    "consultations:thread": "an htmx fragment (the messages, part of consultations:detail)",
+    "consultations:reply": "POST-only; redirects to the consultation (its errors render "
+    "consultations:detail, scanned)",
+    "consultations:close": "POST-only; redirects to the consultation",
+    "consultations:reopen": "POST-only; redirects to the consultation",
+    "consultations:cancel": "POST-only; redirects to the consultation",
+    "consultations:photo": "an image",
+    "consultations_staff:thread": "an htmx fragment (part of consultations_staff:detail)",
+    "consultations_staff:answer": "POST-only; redirects (its errors render "
+    "consultations_staff:detail, scanned)",
+    "consultations_staff:chat": "POST-only; redirects to the consultation",
+    "consultations_staff:note": "POST-only; redirects to the consultation",
+    "consultations_staff:take": "POST-only; redirects to the consultation",
+    "consultations_staff:assign": "POST-only; redirects to the consultation",
+    "consultations_staff:handover": "POST-only; redirects to the queue",
+    "consultations_staff:outcome": "POST-only; redirects to the consultation",
+    "consultations_staff:photo": "an image",
+    "consultations_staff:report_csv": "a CSV file download",
     "account_confirm_login_code": "only inside a sign-in by emailed code, which is not enabled "
     "(ACCOUNT_LOGIN_BY_CODE_ENABLED is off); otherwise it redirects to the sign-in page",
 }

@@ -1,0 +1,69 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+def _mypage_panel(request) -> dict | None:
+    from .selectors import consultations_for_mypage
+
+    children = consultations_for_mypage(user=request.user)
+    return {"children": children} if children else None
+
+
+class ConsultationsConfig(AppConfig):
+    name = "kosodate.consultations"
+    label = "consultations"
+    verbose_name = _("Consultations")
+
+    def ready(self) -> None:
+        from kosodate.core import registry
+        from kosodate.core.access import Role
+
+        from . import demo
+
+        name = _("Consultations")
+        registry.register_service(
+            registry.ServiceSwitch(
+                key="consultations",
+                flag="consultations_enabled",
+                name=name,
+                description=_(
+                    "Ask a nursery teacher, public health nurse or dietitian about your child."
+                ),
+                url_name="consultations:home",
+                paths=("/consultations/", "/staff/consultations/"),
+                order=40,
+            )
+        )
+        registry.register_resident_menu_entry(
+            registry.ResidentMenuEntry(
+                key="consultations",
+                label=name,
+                url_name="consultations:home",
+                service="consultations",
+                order=40,
+            )
+        )
+        registry.register_mypage_panel(
+            registry.MyPagePanel(
+                key="consultations",
+                template="consultations/mypage_panel.html",
+                context=_mypage_panel,
+                section="own",
+                service="consultations",
+                order=40,
+            )
+        )
+        registry.register_staff_menu_entry(
+            registry.StaffMenuEntry(
+                key="consultations",
+                label=pgettext_lazy("staff menu", "Consultations"),
+                url_name="consultations_staff:queue",
+                # Municipal staff reach the queue only once given the role (a StaffMember row),
+                # which the menu cannot see: the entry is the professionals'.
+                roles=(Role.CONSULTANT,),
+                service="consultations",
+                order=80,
+            )
+        )
+        registry.register_demo_data(registry.DemoData("consultations", demo.demo_load, order=80))
