@@ -353,7 +353,7 @@ def _health_rule_pk(world: World) -> list:
 
 def _health_rule_malformed(page, world: World, path: str) -> None:
     page.goto(page.base_url + path)
-    page.fill("#id_last_before", "24 months")
+    page.fill("#id_last_until", "24 months")
     page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state()
 
