@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kosodate.core.models import BilingualMixin
 
@@ -194,7 +195,7 @@ class Consultation(models.Model):
     class Status(models.TextChoices):
         WAITING_STAFF = "waiting_staff", _("Waiting for an answer")
         WAITING_FAMILY = "waiting_family", _("Answered")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("consultation", "Closed")
 
     class Outcome(models.TextChoices):
         ADVICE = "advice", _("Advice only")
@@ -203,7 +204,10 @@ class Consultation(models.Model):
         FOLLOW_UP = "follow_up", _("Needs follow-up")
 
     channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel.choices, default=Channel.WRITTEN
+        pgettext_lazy("consultation", "channel"),
+        max_length=10,
+        choices=Channel.choices,
+        default=Channel.WRITTEN,
     )
     # Null once anonymised by the retention rule; the counts for reports stay.
     household = models.ForeignKey(
@@ -249,7 +253,7 @@ class Consultation(models.Model):
     due_at = models.DateTimeField(_("first answer due"), null=True, blank=True)
     first_answered_at = models.DateTimeField(_("first answered"), null=True, blank=True)
     last_message_at = models.DateTimeField(_("last message"))
-    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_at = models.DateTimeField(pgettext_lazy("consultation", "closed"), null=True, blank=True)
     helpful = models.BooleanField(_("helpful"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.core.access import Role, back_office_required
@@ -74,7 +75,7 @@ def queue(request, member):
                 ("unassigned", _("Unassigned")),
                 ("mine", _("Mine")),
                 ("waiting_family", _("Waiting for the family")),
-                ("overdue", _("Overdue")),
+                ("overdue", pgettext("answer deadline", "Overdue")),
                 ("all_open", _("All open")),
             ],
         },
