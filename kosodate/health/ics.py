@@ -57,7 +57,7 @@ def schedule_ics(*, child, lines, checkups, host: str) -> str:
     name = child.first_name
     for line in lines:
         state = line.state
-        if state.status in (Status.COMPLETE, Status.NOT_ELIGIBLE, Status.CHECK):
+        if state.status in (Status.COMPLETE, Status.NOT_ELIGIBLE, Status.NOT_ROUTINE, Status.CHECK):
             continue
         vaccine = line.vaccine.localized_name
         label = line.rule.localized_label if line.rule else ""

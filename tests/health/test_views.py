@@ -325,6 +325,8 @@ def test_hbig_answer_takes_hepatitis_b_out_of_the_routine_schedule(client, famil
     assert client.post(url, {"hepb_with_hbig": "on"}).status_code == 302
     page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
     assert 'health-line--not_routine" data-vaccine="hepb"' in page
+    ics = client.get(reverse("health_child_ics", args=[baby.pk])).content.decode()
+    assert "-hepb-" not in ics and "-pcv-" in ics
     client.post(url, {})
     page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
     assert 'data-vaccine="hepb"' in page and "health-line--not_routine" not in page
