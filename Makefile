@@ -61,8 +61,9 @@ run: $(STAMP) messages
 	  trap 'exit 0' INT TERM; \
 	  $(PY) manage.py runserver --skip-checks $(HOST):$(PORT)
 
+# The browser tests' Chromium and font; the fault tests' nginx and redis-server (tests/faults/).
 chromium:
-	@scripts/ensure-packages chromium font
+	@scripts/ensure-packages chromium font nginx redis
 
 services:
 	@scripts/check-services "$(PG_URL)" "$(REDIS_TEST_URL)"

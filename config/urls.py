@@ -8,6 +8,9 @@ from kosodate.core import views as core_views
 # The Django admin signs in through allauth: the same lockout, second step and event log.
 admin.site.login = secure_admin_login(admin.site.login)
 
+# A database that could not be reached is a 503 "try again" page, not a 500 (kosodate.core.views).
+handler500 = "kosodate.core.views.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("announcements/", core_views.announcement_list, name="announcement_list"),

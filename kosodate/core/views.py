@@ -1,7 +1,12 @@
+import sys
+
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.templatetags.static import static
+from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from . import selectors
@@ -91,3 +96,24 @@ def manifest(request):
         ],
     }
     return JsonResponse(data, content_type="application/manifest+json")
+
+
+# The database errors that mean "it could not be reached or the connection broke", as opposed to a
+# bug: a restart or failover of PostgreSQL, a connection ended by the server.
+_UNREACHABLE = (OperationalError, InterfaceError)
+
+
+def server_error(request):
+    """handler500. A request that failed because the database was briefly unreachable gets a 503
+    page that says to try again (with Retry-After), rendered without touching the database; any
+    other error keeps Django's plain 500. Each request runs in its own transaction or none, so a
+    failed request has written nothing half-way."""
+    error = sys.exc_info()[1]
+    if isinstance(error, _UNREACHABLE):
+        # After a POST, the same address shows the form again (a GET never changes anything).
+        html = get_template("core/retry_503.html").render({"retry_url": request.get_full_path()})
+        response = HttpResponse(html, status=503)
+        response["Retry-After"] = "5"
+        response["Cache-Control"] = "no-store"
+        return response
+    return defaults.server_error(request)
