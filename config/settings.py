@@ -213,10 +213,9 @@ MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# One backend, one password hash per attempt whether or not the account exists (it is allauth's,
+# and Django's ModelBackend through it for permissions): see kosodate/accounts/backends.py.
+AUTHENTICATION_BACKENDS = ["kosodate.accounts.backends.SignInBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -243,6 +242,7 @@ ACCOUNT_FORMS = {
     "login": "kosodate.accounts.forms_signin.SignInForm",
     "reset_password": "kosodate.accounts.forms_signin.PasswordResetRequestForm",
     "reset_password_from_key": "kosodate.accounts.forms_signin.PasswordResetKeyForm",
+    "change_password": "kosodate.accounts.forms_signin.PasswordChangeForm",
 }
 # Residents sign in with their email address or their 利用者番号 (member number = username).
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
@@ -273,12 +273,21 @@ ACCOUNT_CHANGE_EMAIL = True
 # allauth's own email page (/accounts/email/) asks for the password again too, like My Page's.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
-# Per-IP and per-identifier throttles on top of the per-account lock (kept in the cache: Redis in
-# production, so every web process shares them). "login_failed" is allauth's default, spelled out.
+# Throttles (kept in the cache: Redis in production, so every web process shares them). One story
+# with the per-account lock (AccountLock; docs/security.md, "Failed sign-ins"): the lock counts
+# consecutive wrong passwords per account, persisted, and emails the owner; these limits count
+# per IP (spraying) and per address (mail flooding). Nothing here counts wrong passwords per
+# account or identifier: a second count would refuse the owner with "wait a few minutes" before
+# the lock (and its email) ever happened.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
-    "login_failed": "10/m/ip,5/5m/key",
-    "reset_password": "20/m/ip,5/h/key",
+    "login_failed": "10/m/ip",
+    # The reset form: per IP here; per address and requester, and per address overall, in
+    # kosodate.accounts.services.password_reset_email_allowed (a stranger's requests never stop
+    # the owner's, and the form never answers 429 for an address).
+    "reset_password": "20/m/ip",
+    "reset_password_email": "3/h/key",
+    "reset_password_address": "10/h/key",
     "reset_password_from_key": "20/m/ip",
     "signup": "20/m/ip",
     # "Send the confirmation email again" (registration): per IP, on top of confirm_email's
@@ -291,6 +300,17 @@ ACCOUNT_RATE_LIMITS = {
     # SMS / email second-step codes (kosodate.accounts.mfa): per account and per IP.
     "second_step_send": "5/m/ip,30/h/ip,3/5m/key,10/h/key",
 }
+# RATE_LIMITS=0 switches every throttle above off, for a security scan of a local instance
+# (docs/security.md, "Scanning"). Refused with DEBUG off unless SECURITY_SCAN=1 says a scan is
+# what this instance is for. The per-account lock and the second-step block stay on.
+RATE_LIMITS = env.bool("RATE_LIMITS", default=True)
+if not RATE_LIMITS:
+    if not DEBUG and not env.bool("SECURITY_SCAN", default=False):
+        raise ImproperlyConfigured(
+            "RATE_LIMITS=0 is for a security scan of a local instance: it is refused with "
+            "DJANGO_DEBUG off unless SECURITY_SCAN=1 is set too (docs/security.md)."
+        )
+    ACCOUNT_RATE_LIMITS = False
 # Behind a load balancer the client's address is in X-Forwarded-For: how many proxies to trust
 # there, so per-IP throttles count people, not the proxy (0 = use REMOTE_ADDR).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -322,6 +342,10 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGI
 SECOND_STEP_CODE_SECONDS = 5 * 60
 SECOND_STEP_CODE_MAX_ATTEMPTS = 5
 SECOND_STEP_CODE_RESEND_SECONDS = 60
+# Guessing codes after a right password: this many wrong codes in a row (any code method) block
+# the second step for this many minutes, email the owner and log it (issue 10 item 7).
+SECOND_STEP_LOCKOUT_ATTEMPTS = 5
+SECOND_STEP_LOCKOUT_MINUTES = 30
 # Sessions (kosodate.accounts.middleware.SessionLifetimeMiddleware): idle timeout without
 # "remember me", and the absolute lifetime with and without it.
 SESSION_IDLE_SECONDS = 30 * 60

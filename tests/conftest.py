@@ -1,5 +1,7 @@
 """Personas and shared fixtures (ARCHITECTURE.md habit 8)."""
 
+import time
+
 import factory
 import pytest
 from django.core.cache import cache
@@ -25,6 +27,42 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_full_sign_in(monkeypatch):
+    """force_login stands for a complete sign-in. The back office checks which second step THIS
+    session used (kosodate.accounts.middleware.StaffSecondStepMiddleware): for an account with an
+    authenticator app, a forced sign-in is one with the app, as the staff personas' real sign-in
+    would be. Tests of other second steps sign in through the forms."""
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.account.internal.userkit import user_id_to_str
+    from allauth.mfa.models import Authenticator
+    from django.test.client import ClientMixin
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        app = (
+            Authenticator.objects.filter(user=user, type__in=["totp", "webauthn"])
+            .order_by("pk")
+            .first()
+        )
+        if app is None:
+            return
+        session = self.session
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = user_id_to_str(user)
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": time.time(), "username": user.username},
+            {"method": "mfa", "at": time.time(), "id": app.pk, "type": app.type},
+        ]
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
 
 
 @pytest.fixture

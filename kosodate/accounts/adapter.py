@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.app_settings import LoginMethod
-from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -28,12 +27,16 @@ from . import selectors, services
 from .models import AuthEvent, User
 
 # One message for every way a password sign-in can fail (wrong password, unknown address or
-# member number, locked account), so the page never tells whether an account exists (6.3.8).
+# member number, locked account), so the page never tells whether an account exists (6.3.8). It
+# names the lock plainly, with the municipality's numbers, and the two ways out (issue 12 item 13).
 SIGNIN_FAILED = _(
     "The email address or member number, or the password, is not correct. Passwords are "
-    "case-sensitive. After several failed attempts the account is locked for a while; "
-    "its owner receives an email."
+    "case-sensitive. After %(threshold)d failed attempts in a row, sign-in is blocked for up "
+    "to %(minutes)d minutes, even with the right password, and the account's owner receives an "
+    "email. Setting a new password (“Forgot your password?”) or the counter lifts the block "
+    "at once."
 )
+_SIGNIN_FAILED_CODES = {"email_password_mismatch", "username_password_mismatch", "invalid_login"}
 
 
 def email_render_bilingual(template_prefix: str, context: dict[str, Any]) -> tuple[str, str]:
@@ -54,15 +57,27 @@ class AccountAdapter(DefaultAccountAdapter):
         "email_password_mismatch": SIGNIN_FAILED,
         "username_password_mismatch": SIGNIN_FAILED,
         "invalid_login": SIGNIN_FAILED,
+        # Only the per-IP limit (10 a minute, ACCOUNT_RATE_LIMITS "login_failed") says this:
+        # the per-account lock answers with SIGNIN_FAILED.
         "too_many_login_attempts": _(
-            "Too many sign-in attempts from here. Please wait a few minutes and try again, or "
-            "reset your password."
+            "Too many sign-in attempts from this network in the last minute. Please wait one "
+            "minute and try again."
         ),
         "invalid_password_reset": _(
             "This password reset link cannot be used: it is older than 60 minutes, was already "
             "used, or the password has changed since. Please ask for a new link."
         ),
     }
+
+    def validation_error(self, code, *args):
+        if code in _SIGNIN_FAILED_CODES and not args:
+            rules = municipality_get()
+            message = SIGNIN_FAILED % {
+                "threshold": rules.lockout_threshold,
+                "minutes": rules.lockout_minutes,
+            }
+            return ValidationError(message, code=code)
+        return super().validation_error(code, *args)
 
     # --- Emails: every one goes through the outbox and the worker ---------------------------
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
@@ -125,15 +140,9 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def _account_for_credentials(self, credentials: dict) -> User | None:
-        email = credentials.get(LoginMethod.EMAIL.value)
-        if email:
-            users = filter_users_by_email(email, prefer_verified=True, for_login=True)
-            if users:
-                return users[0]
-        username = credentials.get(LoginMethod.USERNAME.value)
-        if username and username != email:
-            return get_user_by_username(username)
-        return None
+        from .backends import account_for_credentials
+
+        return account_for_credentials(credentials)
 
     def pre_login(self, request, user, **kwargs):
         # During a maintenance window only back-office accounts sign in (to end it): anyone else
@@ -172,10 +181,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # terms are asked once the person has fully proved who they are.
         # Our second-step stage replaces allauth's (same key): it also asks for SMS and email
         # codes, and starts with the person's default method (kosodate.accounts.mfa).
-        stages = [
-            "kosodate.accounts.mfa.SecondStepStage"
-            if stage == "allauth.mfa.stages.AuthenticateStage"
-            else stage
-            for stage in super().get_login_stages()
-        ]
+        # Trust-this-browser is ours too: never offered to back-office accounts.
+        ours = {
+            "allauth.mfa.stages.AuthenticateStage": "kosodate.accounts.mfa.SecondStepStage",
+            "allauth.mfa.stages.TrustStage": "kosodate.accounts.mfa.TrustStage",
+        }
+        stages = [ours.get(stage, stage) for stage in super().get_login_stages()]
         return [*stages, "kosodate.accounts.stages.TermsStage"]

@@ -10,8 +10,9 @@ class AccountsConfig(AppConfig):
         from kosodate.core import registry
         from kosodate.core.access import MUNICIPAL
 
-        # Receivers of allauth.mfa's signals and of user_logged_in (second step, sessions).
-        from . import demo, mfa  # noqa: F401
+        # Receivers of allauth.mfa's signals and of user_logged_in (second step, sessions), and
+        # the system checks (superusers and staff never have the resident role).
+        from . import checks, demo, mfa  # noqa: F401
 
         registry.register_staff_menu_entry(
             registry.StaffMenuEntry(

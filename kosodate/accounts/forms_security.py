@@ -2,14 +2,53 @@
 
 import unicodedata
 
+from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .models import AuthEvent, SecondStepPreference
 from .normalize import PhoneField
 
 METHOD_LABELS = dict(SecondStepPreference.Method.choices)
+
+
+def second_step_locked_message(lock) -> str:
+    """What the second-step pages say while codes are refused (the person already proved the
+    password, so the block can be named)."""
+    return gettext(
+        "After %(attempts)d wrong codes in a row, codes are not accepted until %(until)s "
+        "(%(minutes)d minutes). We sent an email to the account's address. A passkey still "
+        "works, and the counter can lift the block after checking your identity."
+    ) % {
+        "attempts": settings.SECOND_STEP_LOCKOUT_ATTEMPTS,
+        "until": timezone.localtime(lock.second_step_locked_until).strftime("%H:%M"),
+        "minutes": settings.SECOND_STEP_LOCKOUT_MINUTES,
+    }
+
+
+class SecondStepAuthenticateForm(AuthenticateForm):
+    """allauth's app / recovery-code form at sign-in, refusing every code while the second step
+    is blocked (wrong codes are counted by kosodate.accounts.mfa's signal receivers)."""
+
+    def clean_code(self) -> str:
+        from . import selectors, services
+
+        lock = selectors.second_step_lock_active(user=self.user)
+        if lock is not None:
+            from allauth.core import context
+
+            services.auth_event_record(
+                kind=AuthEvent.Kind.MFA_FAILURE,
+                user=self.user,
+                request=context.request,
+                method="code",
+                while_locked=True,
+            )
+            raise forms.ValidationError(second_step_locked_message(lock), code="locked")
+        return super().clean_code()
 
 
 class SecondStepCodeForm(forms.Form):

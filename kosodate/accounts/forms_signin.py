@@ -9,7 +9,12 @@ import unicodedata
 
 from allauth.account.adapter import get_adapter
 from allauth.account.fields import EmailField
-from allauth.account.forms import LoginForm, ResetPasswordForm, ResetPasswordKeyForm
+from allauth.account.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    ResetPasswordKeyForm,
+)
 from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
@@ -106,6 +111,14 @@ class PasswordResetRequestForm(ResetPasswordForm):
         self.fields["email"].widget.attrs.pop("placeholder", None)
         self.fields["email"].help_text = _("The address you registered with.")
 
+    def save(self, request, **kwargs) -> str:
+        email = self.cleaned_data["email"]
+        if not services.password_reset_email_allowed(request=request, email=email):
+            # Same page as always (no 429 and no hint whether the address has an account): the
+            # links already sent keep working, and the page says so.
+            return email
+        return super().save(request, **kwargs)
+
 
 class PasswordResetKeyForm(ResetPasswordKeyForm):
     """The new password, twice, under the same rules as at registration."""
@@ -126,6 +139,25 @@ class PasswordResetKeyForm(ResetPasswordKeyForm):
             via_reset=True,
         )
         get_adapter(request).login_failed_ratelimit_clear(request, user=self.user)
+
+
+class PasswordChangeForm(ChangePasswordForm):
+    """allauth's change form (current password, new password twice), refusing the current
+    password as the new one: a "change" that changes nothing would still end every other
+    session and tell the owner their password changed (issue 10 item 11)."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        old, new = cleaned_data.get("oldpassword"), cleaned_data.get("password1")
+        if old and new and old == new:
+            self.add_error(
+                "password1",
+                forms.ValidationError(
+                    _("The new password is the same as the current one. Choose a different one."),
+                    code="password_unchanged",
+                ),
+            )
+        return cleaned_data
 
 
 class TermsAcceptForm(forms.Form):

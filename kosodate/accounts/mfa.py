@@ -11,12 +11,14 @@ import secrets
 import time
 
 import segno
+from allauth.account.internal.flows.login import record_authentication
 from allauth.core.internal.httpkit import headed_redirect_response
 from allauth.mfa import signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.internal.flows import trust
 from allauth.mfa.models import Authenticator
 from allauth.mfa.stages import AuthenticateStage
+from allauth.mfa.stages import TrustStage as AllauthTrustStage
 from allauth.mfa.webauthn.internal.flows import did_use_passwordless_login
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -27,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from kosodate.core.fields import decrypt_str, encrypt_str
 
 from . import selectors, services
+from .models import AuthEvent
 
 # Encrypted values start with this, so secrets stored before encryption was on still read.
 _ENCRYPTED_PREFIX = "enc:"
@@ -101,7 +104,18 @@ class SecondStepStage(AuthenticateStage):
             return False
         if did_use_passwordless_login(request, user):
             return False
-        return not trust.is_trusted_browser(request, user)
+        # A trusted browser skips the second step for residents only: a back-office session
+        # needs an app or a passkey in this very sign-in (StaffSecondStepMiddleware).
+        return user.is_back_office or not trust.is_trusted_browser(request, user)
+
+
+class TrustStage(AllauthTrustStage):
+    """ "Trust this browser?" is not asked of back-office accounts (it would never be honoured)."""
+
+    def handle(self):
+        if self.login.user is not None and self.login.user.is_back_office:
+            return None, True
+        return super().handle()
 
 
 # --- allauth.mfa's signals: log every change; a used recovery code is emailed ------------------
@@ -112,6 +126,15 @@ def _authenticator_added(sender, request, user, authenticator, **kwargs):
     services.second_step_authenticator_event(
         user=user, change="added", type=authenticator.type, request=request
     )
+    if (
+        request is not None
+        and user.is_back_office
+        and authenticator.type in (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+    ):
+        # Setting up an app (a code from it) or a passkey (a signature from it) proves it is in
+        # hand: this session may now use the back office (StaffSecondStepMiddleware), e.g. after
+        # a sign-in with a recovery code, which only lets staff set up a new one.
+        record_authentication(request, user, "mfa", type=authenticator.type, enrolled=True)
 
 
 @receiver(signals.authenticator_removed)
@@ -123,8 +146,25 @@ def _authenticator_removed(sender, request, user, authenticator, **kwargs):
 
 @receiver(signals.authenticator_used)
 def _authenticator_used(sender, request, user, authenticator, **kwargs):
+    if authenticator.type != Authenticator.Type.WEBAUTHN:
+        services.second_step_success_register(user=user)
     if authenticator.type == Authenticator.Type.RECOVERY_CODES:
         services.recovery_code_used_notify(user=user, request=request)
+
+
+@receiver(signals.authentication_failed)
+def _authentication_failed(sender, request, user, authenticator, reauthentication=False, **kw):
+    # A wrong app or recovery code: logged, and counted towards blocking the second step when it
+    # was a sign-in (someone who knows the password guessing codes).
+    services.auth_event_record(
+        kind=AuthEvent.Kind.MFA_FAILURE,
+        user=user,
+        request=request,
+        method=authenticator.type,
+        reauthentication=reauthentication,
+    )
+    if not reauthentication:
+        services.second_step_failure_register(user=user, request=request, method=authenticator.type)
 
 
 @receiver(user_logged_in)

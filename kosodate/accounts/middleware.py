@@ -151,13 +151,27 @@ def _user_session_touch(request) -> None:
     request.session[SESSION_ROW_KEY] = True
 
 
-# --- Staff must have an authenticator app or a passkey (SECURITY.md "Second step") -------------
-SESSION_STRONG_SECOND_STEP_KEY = "kosodate_strong_second_step"
+# --- Staff sign in with an authenticator app or a passkey (SECURITY.md "Second step") -----------
+STRONG_SECOND_STEP_TYPES = frozenset({"totp", "webauthn"})
+
+
+def session_used_strong_second_step(request, user) -> bool:
+    """Whether THIS session's sign-in used an authenticator app or a passkey. allauth records
+    every authentication method of the session (password, mfa with its type, passkey sign-in);
+    having an app on the account is not enough: an SMS, email or recovery code may have been
+    what this sign-in used (issue 10 item 3)."""
+    from allauth.account.authentication import get_authentication_records
+
+    return any(
+        record.get("method") == "mfa" and record.get("type") in STRONG_SECOND_STEP_TYPES
+        for record in get_authentication_records(request, user)
+    )
 
 
 class StaffSecondStepMiddleware:
-    """A back-office account without an authenticator app or passkey is sent to the security
-    settings page to set one up before it reaches the back office or the Django admin."""
+    """A back-office session reaches the back office or the Django admin only when its sign-in
+    used an authenticator app or a passkey. Otherwise (no app yet, or a recovery code used) it is
+    sent to the security settings page to set one up, which then counts for this session."""
 
     PROTECTED_PREFIXES = ("/staff/", "/admin/")
 
@@ -175,11 +189,7 @@ class StaffSecondStepMiddleware:
             or not user.is_authenticated
             or not request.path_info.startswith(self.PROTECTED_PREFIXES)
             or not user.is_back_office
-            or request.session.get(SESSION_STRONG_SECOND_STEP_KEY) == user.pk
+            or session_used_strong_second_step(request, user)
         ):
-            return None
-        if selectors.user_has_strong_second_step(user=user):
-            # Staff cannot remove their last app or passkey (MFAAdapter.can_delete_authenticator).
-            request.session[SESSION_STRONG_SECOND_STEP_KEY] = user.pk
             return None
         return HttpResponseRedirect(f"{reverse('mypage_security')}?{urlencode({'staff': 1})}")

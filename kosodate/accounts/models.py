@@ -47,6 +47,16 @@ class Household(models.Model):
         return "•" * 7 + code[-4:] if code else ""
 
 
+class KosodateUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """A system administrator (`createsuperuser`) is back-office staff: never the resident
+        role, which would put it within reach of the counter's recovery pages."""
+        extra_fields.setdefault("role", User.Role.MUNICIPAL_STAFF)
+        if extra_fields["role"] == User.Role.RESIDENT:
+            raise ValueError("A superuser cannot have the resident role.")
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person who signs in. Residents sign in with their email address or their 利用者番号
     (member number, issued at registration); `username` holds the member number."""
@@ -87,7 +97,7 @@ class User(AbstractUser):
         _("registration details last confirmed"), null=True, blank=True
     )
 
-    objects = UserManager()
+    objects = KosodateUserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -233,13 +243,20 @@ class IdentityCheck(models.Model):
 
 
 class AccountLock(models.Model):
-    """Consecutive failed sign-ins for one account, whichever identifier was typed. Updated under
-    a row lock (select_for_update) so parallel attempts count exactly."""
+    """Consecutive failed sign-ins for one account, whichever identifier was typed, and
+    consecutive wrong second-step codes (app, recovery, SMS or email code) after a right
+    password. Updated under a row lock (select_for_update) so parallel attempts count exactly."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="lock")
     failed_count = models.PositiveSmallIntegerField(_("consecutive failures"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    second_step_failed_count = models.PositiveSmallIntegerField(
+        _("consecutive wrong second-step codes"), default=0
+    )
+    second_step_locked_until = models.DateTimeField(
+        _("second step locked until"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("account lock")
@@ -251,6 +268,10 @@ class AccountLock(models.Model):
     def is_locked(self, now=None) -> bool:
         now = now or timezone.now()
         return self.locked_until is not None and self.locked_until > now
+
+    def second_step_is_locked(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.second_step_locked_until is not None and self.second_step_locked_until > now
 
 
 class AuthEvent(models.Model):
@@ -268,6 +289,7 @@ class AuthEvent(models.Model):
         MFA_ADDED = "mfa_added", _("Second step added")
         MFA_REMOVED = "mfa_removed", _("Second step removed")
         MFA_FAILURE = "mfa_failure", _("Second step failed")
+        MFA_LOCKED = "mfa_locked", _("Second step locked")
 
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="auth_events"

@@ -51,6 +51,13 @@ def account_lock_active(*, user: User) -> AccountLock | None:
     return AccountLock.objects.filter(user=user, locked_until__gt=timezone.now()).first()
 
 
+def second_step_lock_active(*, user: User) -> AccountLock | None:
+    """The user's lock if their second step is blocked now (too many wrong codes)."""
+    return AccountLock.objects.filter(
+        user=user, second_step_locked_until__gt=timezone.now()
+    ).first()
+
+
 # --- My Page ----------------------------------------------------------------------------------
 DETAILS_CONFIRMATION_INTERVAL = timedelta(days=365)
 
@@ -175,6 +182,13 @@ def search_text(value: str) -> str:
     return jaconv.hira2kata("".join(unicodedata.normalize("NFKC", value).split()))
 
 
+def _counter_accounts():
+    """Accounts the counter may find and act on: residents only. A superuser or staff account is
+    never one, whatever its role says (issue 10 item 1): a system administrator handles those in
+    the admin."""
+    return User.objects.filter(role=User.Role.RESIDENT, is_superuser=False, is_staff=False)
+
+
 def residents_search(
     *,
     name: str = "",
@@ -186,7 +200,7 @@ def residents_search(
 ) -> list[User]:
     """Residents matching every criterion given: name or kana (guardian's or a child's, any
     part), date of birth (the guardian's or a child's), phone (E.164), email, member number. At most `limit`, in kana order, with households, children and locks loaded."""
-    qs = User.objects.filter(role=User.Role.RESIDENT)
+    qs = _counter_accounts()
     if name:
         needle = search_text(name)
         children = Child.objects.annotate(
@@ -220,12 +234,9 @@ def residents_search(
 
 
 def resident_get_for_staff(*, pk: int) -> User:
-    """A resident's account for the counter; staff accounts are not managed here (a 404)."""
-    resident = (
-        User.objects.filter(pk=pk, role=User.Role.RESIDENT)
-        .select_related("household", "lock")
-        .first()
-    )
+    """A resident's account for the counter; staff and superuser accounts are not managed here
+    (a 404)."""
+    resident = _counter_accounts().filter(pk=pk).select_related("household", "lock").first()
     if resident is None:
         raise Http404
     return resident
@@ -277,7 +288,8 @@ SECOND_STEP_STRENGTH_ORDER = ("webauthn", "totp", "sms", "email")
 
 def second_step_methods_available(*, user) -> list[str]:
     """The methods `user` can use at sign-in now ("webauthn", "totp", "sms", "email"), strongest
-    first. Email codes count only while the municipality allows them."""
+    first. Email codes count only while the municipality allows them; back-office accounts use
+    an app or a passkey only (SMS and email codes never count for them)."""
     from allauth.mfa.models import Authenticator
 
     from kosodate.core.selectors import municipality_get
@@ -289,7 +301,9 @@ def second_step_methods_available(*, user) -> list[str]:
             user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
         ).values_list("type", flat=True)
     )
-    kinds = set(SecondStepMethod.objects.filter(user=user).values_list("kind", flat=True))
+    kinds = set()
+    if not user.is_back_office:
+        kinds = set(SecondStepMethod.objects.filter(user=user).values_list("kind", flat=True))
     if "email" in kinds and not municipality_get().email_second_step_enabled:
         kinds.discard("email")
     found |= kinds
@@ -331,7 +345,8 @@ def second_step_summary(*, user) -> dict:
         "recovery_codes_left": len(RecoveryCodes(recovery).get_unused_codes()) if recovery else 0,
         "sms": methods.get("sms"),
         "email": methods.get("email"),
-        "email_allowed": municipality_get().email_second_step_enabled,
+        "email_allowed": municipality_get().email_second_step_enabled and not user.is_back_office,
+        "codes_allowed": not user.is_back_office,
         "available": second_step_methods_available(user=user),
         "default": second_step_default(user=user),
     }

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -677,6 +678,7 @@ def identity_check_record(
 ) -> IdentityCheck:
     """Record how a resident's identity was checked at the counter (never a card's number); an
     account waiting for this check opens (identity VERIFIED) and the resident is told by email."""
+    _counter_target_check(resident)
     if identity_note_has_card_number(note):
         raise ValidationError(
             {"method_note": _("Do not write card or ID numbers in the note.")},
@@ -718,9 +720,17 @@ def identity_check_record(
     return check
 
 
+def _counter_target_check(resident: User) -> None:
+    # The views reach residents through resident_get_for_staff (a 404 for anyone else); this
+    # keeps a future caller from pointing the counter at a staff or superuser account.
+    if resident.is_superuser or resident.is_staff or resident.role != User.Role.RESIDENT:
+        raise PermissionDenied("The counter acts on resident accounts only")
+
+
 def _recovery_check_required(resident: User) -> IdentityCheck:
     from .selectors import identity_check_for_recovery_today
 
+    _counter_target_check(resident)
     check = identity_check_for_recovery_today(resident=resident)
     if check is None:
         raise PermissionDenied("Recovery needs an identity check for recovery recorded today")
@@ -831,22 +841,95 @@ def counter_second_step_reset(*, staff: User, resident: User, request=None) -> l
 
 
 def account_unlock(*, staff: User, resident: User, request=None) -> bool:
-    """Lift a resident's sign-in lock now (compare-and-swap: False if it was not locked)."""
+    """Lift a resident's sign-in lock and second-step lock now (compare-and-swap: False if
+    neither was locked), and forget every throttle kept for the account, its email addresses and
+    its 利用者番号, so "you can sign in now" is true the moment the counter says it."""
+    _counter_target_check(resident)
+    now = timezone.now()
     with transaction.atomic():
         unlocked = AccountLock.objects.filter(
-            user=resident, locked_until__gt=timezone.now()
-        ).update(failed_count=0, locked_until=None)
-        if not unlocked:
-            return False
-        auth_event_record(kind=AuthEvent.Kind.UNLOCKED, user=resident, request=request, by="staff")
-        audit_log_record(
-            actor=staff,
-            action="account.unlock",
-            target=resident,
-            subject_user=resident,
-            request=request,
+            Q(locked_until__gt=now) | Q(second_step_locked_until__gt=now), user=resident
+        ).update(
+            failed_count=0,
+            locked_until=None,
+            second_step_failed_count=0,
+            second_step_locked_until=None,
         )
-    return True
+        if unlocked:
+            auth_event_record(
+                kind=AuthEvent.Kind.UNLOCKED, user=resident, request=request, by="staff"
+            )
+            audit_log_record(
+                actor=staff,
+                action="account.unlock",
+                target=resident,
+                subject_user=resident,
+                request=request,
+            )
+    account_throttles_clear(user=resident, request=request)
+    return bool(unlocked)
+
+
+# The allauth rate-limit actions that keep a count per account, email address or 利用者番号
+# (ACCOUNT_RATE_LIMITS), with how each one names its key.
+def _throttle_keys(user: User, request=None) -> dict[str, set[str]]:
+    from urllib.parse import urlsplit
+
+    from allauth.account.models import EmailAddress
+
+    emails = {
+        e.lower() for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    if user.email:
+        emails.add(user.email.lower())
+    # allauth's sign-in key is "<host>:<identifier>"; the host is the one the person typed, which
+    # is the official address (or the one the counter uses, the same site).
+    hosts = {urlsplit(settings.SITE_URL).netloc}
+    if request is not None:
+        hosts.add(request.get_host())
+    identifiers = emails | {user.username.lower()}
+    return {
+        "login_failed": {f"{h}:{i}" for h in hosts for i in identifiers}
+        | {f"mfa-auth-user-{user.pk}"},
+        "reset_password": emails,
+        "reset_password_address": emails,
+        "confirm_email": emails,
+        "second_step_send": {str(user.pk)},
+    }
+
+
+def account_throttles_clear(*, user: User, request=None) -> None:
+    """Forget the per-key rate-limit counts of this account (sign-in, second step, password
+    reset, confirmation emails). Per-IP counts stay: they protect against spraying."""
+    from allauth.core.internal import ratelimit as allauth_ratelimit
+    from django.core.cache import cache
+
+    for action, keys in _throttle_keys(user, request).items():
+        rates = allauth_ratelimit.get_rates(app="allauth.account", action=action)
+        cache_keys = [
+            allauth_ratelimit.get_cache_key(
+                None, app="allauth.account", action=action, rate=rate, key=key
+            )
+            for rate in rates
+            if rate.per == "key"
+            for key in keys
+        ]
+        if cache_keys:
+            cache.delete_many(cache_keys)
+
+
+def password_reset_email_allowed(*, request, email: str) -> bool:
+    """Whether a reset request for `email` may send another email now. Counted per address and
+    requester (client IP), so a stranger's requests use up the stranger's quota, not the
+    owner's; and per address overall, so nobody can flood an inbox. A refused request is
+    answered like any other: every link already sent keeps working for its 60 minutes."""
+    from allauth.core import ratelimit
+    from allauth.core.internal.ratelimit import get_ip
+
+    address = email.strip().lower()
+    return ratelimit.consume(
+        request, action="reset_password_email", key=f"{address}|{get_ip(request)}"
+    ) and ratelimit.consume(request, action="reset_password_address", key=address)
 
 
 # --- Second step (SMS / email codes) and sessions ----------------------------------------------
@@ -957,9 +1040,24 @@ def second_step_code_verify(
     *, user: User, purpose: str, attempt: str, code: str, request=None
 ) -> bool:
     """True if `code` is the newest, unexpired, unused code of this attempt; it is then used up.
-    A wrong code counts a try; the SECOND_STEP_CODE_MAX_ATTEMPTS-th wrong try ends the code."""
+    A wrong code counts a try; the SECOND_STEP_CODE_MAX_ATTEMPTS-th wrong try ends the code. At
+    sign-in, a wrong code also counts towards blocking the second step, and while it is blocked
+    no code is accepted."""
     from django.utils.crypto import constant_time_compare
 
+    from .selectors import second_step_lock_active
+
+    signin = purpose == SecondStepCode.Purpose.SIGNIN
+    if signin and second_step_lock_active(user=user) is not None:
+        auth_event_record(
+            kind=AuthEvent.Kind.MFA_FAILURE,
+            user=user,
+            request=request,
+            method="code",
+            purpose=purpose,
+            while_locked=True,
+        )
+        return False
     code = re.sub(r"\D", "", code or "")
     now = timezone.now()
     with transaction.atomic():
@@ -981,6 +1079,8 @@ def second_step_code_verify(
         ):
             record.used_at = now
             record.save(update_fields=["used_at"])
+            if signin:
+                second_step_success_register(user=user)
             return True
         if record is not None:
             record.failed_attempts += 1
@@ -993,7 +1093,71 @@ def second_step_code_verify(
             purpose=purpose,
             no_valid_code=record is None,
         )
+    if signin:
+        second_step_failure_register(
+            user=user, request=request, method=record.kind if record else "code"
+        )
     return False
+
+
+# --- Guessing second-step codes ---------------------------------------------------------------
+# Whoever reaches the second step knows the password. SECOND_STEP_LOCKOUT_ATTEMPTS wrong codes in
+# a row (app, recovery, SMS or email code, whichever page) block code entry for
+# SECOND_STEP_LOCKOUT_MINUTES; the owner is emailed and the auth log says so. A passkey, which
+# cannot be guessed, still works; staff at the counter can lift the block (account_unlock).
+
+
+def second_step_failure_register(*, user: User, request=None, method: str = "") -> bool:
+    """Count one wrong second-step code for `user`. True if this one blocked the second step."""
+    AccountLock.objects.get_or_create(user=user)
+    with transaction.atomic():
+        lock = AccountLock.objects.select_for_update().get(user=user)
+        now = timezone.now()
+        if lock.second_step_is_locked(now):
+            return False
+        if lock.second_step_locked_until is not None:
+            lock.second_step_failed_count = 0
+            lock.second_step_locked_until = None
+        lock.second_step_failed_count += 1
+        locks_now = lock.second_step_failed_count >= settings.SECOND_STEP_LOCKOUT_ATTEMPTS
+        if locks_now:
+            lock.second_step_locked_until = now + timedelta(
+                minutes=settings.SECOND_STEP_LOCKOUT_MINUTES
+            )
+        lock.save(update_fields=["second_step_failed_count", "second_step_locked_until"])
+        if locks_now:
+            auth_event_record(
+                kind=AuthEvent.Kind.MFA_LOCKED,
+                user=user,
+                request=request,
+                method=method,
+                until=lock.second_step_locked_until.isoformat(),
+                minutes=settings.SECOND_STEP_LOCKOUT_MINUTES,
+            )
+            if user.email:
+                _email_bilingual(
+                    to=user.email,
+                    template="accounts/security/email/second_step_locked",
+                    context={
+                        "user": user,
+                        "locked_until": lock.second_step_locked_until,
+                        "attempts": settings.SECOND_STEP_LOCKOUT_ATTEMPTS,
+                        "minutes": settings.SECOND_STEP_LOCKOUT_MINUTES,
+                        "reset_url": settings.SITE_URL.rstrip("/")
+                        + reverse("account_reset_password"),
+                        "help_url": settings.SITE_URL.rstrip("/") + reverse("signin_help"),
+                    },
+                    user=user,
+                    kind="second_step_locked",
+                )
+    return locks_now
+
+
+def second_step_success_register(*, user: User) -> None:
+    """A right code ends the run of wrong ones (never called while the second step is blocked)."""
+    AccountLock.objects.filter(user=user, second_step_failed_count__gt=0).exclude(
+        second_step_locked_until__gt=timezone.now()
+    ).update(second_step_failed_count=0, second_step_locked_until=None)
 
 
 def _second_step_changed_notify(*, user: User, change: str, method: str) -> None:
@@ -1008,7 +1172,10 @@ def _second_step_changed_notify(*, user: User, change: str, method: str) -> None
 
 
 def second_step_method_add(*, user: User, kind: str, phone: str = "", request=None):
-    """Turn on SMS codes (to a mobile that has just answered a code) or email codes."""
+    """Turn on SMS codes (to a mobile that has just answered a code) or email codes. Never for a
+    back-office account: staff use an authenticator app or a passkey (SECURITY.md)."""
+    if user.is_back_office:
+        raise PermissionDenied("Back-office accounts cannot use SMS or email codes")
     with transaction.atomic():
         method, _created = SecondStepMethod.objects.update_or_create(
             user=user, kind=kind, defaults={"phone": phone, "created_at": timezone.now()}

@@ -20,7 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kosodate.core.selectors import municipality_get
 
 from . import selectors, services
-from .forms_security import DefaultMethodForm, MobileNumberForm, SecondStepCodeForm
+from .forms_security import (
+    DefaultMethodForm,
+    MobileNumberForm,
+    SecondStepAuthenticateForm,
+    SecondStepCodeForm,
+    second_step_locked_message,
+)
+from .middleware import session_used_strong_second_step
 from .models import SecondStepCode, SecondStepMethod
 from .normalize import phone_is_mobile
 
@@ -58,6 +65,8 @@ def security(request):
             ),
             "staff_required": user.is_back_office
             and not selectors.user_has_strong_second_step(user=user),
+            "staff_session_weak": user.is_back_office
+            and not session_used_strong_second_step(request, user),
             "events": selectors.auth_events_recent(user=user, limit=HISTORY_LENGTH),
             "sessions_count": len(
                 selectors.user_sessions_list(user=user, current_key=request.session.session_key)
@@ -81,8 +90,8 @@ def default_method(request):
 @login_required
 @reauthentication_required
 def email_method(request):
-    """Turn on email codes (to the verified address)."""
-    if not municipality_get().email_second_step_enabled:
+    """Turn on email codes (to the verified address). Not for back-office accounts."""
+    if not municipality_get().email_second_step_enabled or request.user.is_back_office:
         raise Http404
     if request.method == "POST":
         services.second_step_method_add(user=request.user, kind="email", request=request)
@@ -95,8 +104,10 @@ def email_method(request):
 @login_required
 @reauthentication_required
 def sms_method(request):
-    """Turn on SMS codes: the mobile number answers a code first."""
+    """Turn on SMS codes: the mobile number answers a code first. Not for back-office accounts."""
     user = request.user
+    if user.is_back_office:
+        raise Http404
     check = request.session.get(SESSION_PHONE_CHECK_KEY)
     phone_form = MobileNumberForm(
         initial={"phone": str(user.phone) if user.phone and phone_is_mobile(user.phone) else ""}
@@ -218,9 +229,13 @@ def signin_code(request, kind):
     sent = SecondStepCode.objects.filter(
         user=user, kind=kind, purpose=SecondStepCode.Purpose.SIGNIN, attempt=attempt
     ).exists()
+    locked = selectors.second_step_lock_active(user=user)
     if request.method == "POST" and "code" in request.POST:
         form = SecondStepCodeForm(request.POST)
-        if form.is_valid():
+        if locked is not None:
+            form.is_valid()
+            form.add_error("code", second_step_locked_message(locked))
+        elif form.is_valid():
             if services.second_step_code_verify(
                 user=user,
                 purpose=SecondStepCode.Purpose.SIGNIN,
@@ -230,9 +245,12 @@ def signin_code(request, kind):
             ):
                 record_authentication(request, user, "mfa", type=kind)
                 return stage.exit()
+            locked = selectors.second_step_lock_active(user=user)
             form.add_error(
                 "code",
-                _(
+                second_step_locked_message(locked)
+                if locked is not None
+                else _(
                     "This code is not correct or no longer valid (5 minutes, 5 tries). "
                     "Check the newest message or send a new code."
                 ),
@@ -274,7 +292,10 @@ def signin_code(request, kind):
 
 class AuthenticateView(mfa_views.AuthenticateView):
     """allauth's app / passkey / recovery-code page, with links to the person's SMS and email
-    codes (the template is kosodate/accounts/templates/mfa/authenticate.html)."""
+    codes (the template is kosodate/accounts/templates/mfa/authenticate.html); codes are refused
+    while the second step is blocked."""
+
+    form_class = SecondStepAuthenticateForm
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)

@@ -97,6 +97,10 @@ def test_staff_without_app_or_passkey_are_sent_to_set_one_up(client, municipalit
     assert response["Location"].startswith(SECURITY_URL)
     assert client.get(SECURITY_URL).status_code == 200
     totp_activate(staff)
+    # Having an app is not enough for this session, which signed in without one...
+    assert client.get("/staff/").status_code == 302
+    # ...signing in with it is (force_login stands for a sign-in with the app: tests/conftest.py).
+    client.force_login(staff)
     assert client.get("/staff/").status_code == 200
 
 

@@ -249,3 +249,30 @@ def test_sign_out_on_all_devices(new_page, member):
 
     phone.goto(phone.base_url + reverse("mypage"))
     assert _path(phone) == reverse("account_login")  # signed out there too
+
+
+def test_the_lock_is_named_on_the_help_page_and_in_the_error(page, member):
+    """Issue 12 item 13: after repeated failures sign-in is blocked for up to 30 minutes, and a
+    password reset or the counter lifts it; the sign-in error and the help page say so plainly
+    (the same error for every failure, so it still tells nobody whether this account is locked).
+    Japanese, 360 px."""
+    page.goto(page.base_url + reverse("account_login"))
+    for _attempt in range(6):
+        _fill_sign_in(page, member.email, "Wrong-password-1")
+    summary = page.locator(".error-summary")
+    expect(summary).to_contain_text("5回続けて間違えると、最大30分間ログインできなくなり")
+    expect(summary).to_contain_text("パスワードの再設定")
+    expect(summary).to_contain_text("窓口")
+    assert_accessible(page)
+
+    page.get_by_role("link", name=WORDS["ja"]["help"]).first.click()
+    lock = page.locator("#lock-summary")
+    expect(lock).to_be_visible()
+    expect(lock).to_contain_text("最大30分間ログインできなくなります")
+    expect(lock).to_contain_text("窓口")
+    expect(lock.get_by_role("link", name="パスワードの再設定")).to_have_attribute(
+        "href", reverse("account_reset_password")
+    )
+    # Nothing spills sideways on a 360 px phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)

@@ -1,0 +1,43 @@
+"""The one authentication backend: email address or 利用者番号 + password, with exactly one
+password hash per attempt (issue 10 item 4).
+
+Django's ModelBackend and allauth's backend side by side checked a known email's password twice
+more than an unknown one's (ModelBackend's dummy hash, then allauth's email lookup under both
+"username" and "email"): three Argon2 runs against two, about 200 ms that told which addresses
+have accounts. Here the identifier names at most one account, its password is checked once, and
+an unknown identifier costs the same one hash (allauth's timing mitigation).
+"""
+
+from __future__ import annotations
+
+from allauth.account.auth_backends import AuthenticationBackend
+from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
+
+
+def account_for_credentials(credentials: dict):
+    """The account an email address or 利用者番号 names (None when none does). allauth's sign-in
+    form passes the typed text as "email" (or "username") and also as "username"; the admin's
+    form passes "username" only."""
+    email = credentials.get("email")
+    username = credentials.get("username")
+    if email:
+        users = filter_users_by_email(email, prefer_verified=True, for_login=True)
+        if users:
+            return users[0]
+    if username:
+        user = get_user_by_username(username)
+        if user is not None:
+            return user
+        if not email and "@" in username:
+            users = filter_users_by_email(username, prefer_verified=True, for_login=True)
+            if users:
+                return users[0]
+    return None
+
+
+class SignInBackend(AuthenticationBackend):
+    def _authenticate(self, request, **credentials):
+        # The parent's authenticate() hashes a dummy password when no account was checked.
+        return self._check_password(
+            account_for_credentials(credentials), credentials.get("password") or ""
+        )
