@@ -79,6 +79,8 @@ class EventStaffForm(forms.ModelForm):
             "ends_at",
             "min_age_months",
             "max_age_months",
+            "min_school_grade",
+            "max_school_grade",
             "capacity",
             "capacity_unit",
             "per_family_limit",
@@ -103,7 +105,10 @@ class EventStaffForm(forms.ModelForm):
         }
         help_texts = {
             "title_en": _("Optional. Without it, English readers see the Japanese title."),
-            "min_age_months": _("Leave both ages empty for an event open to every age."),
+            "min_age_months": _(
+                "Leave the ages and school years empty for an event open to every age. A child "
+                "must fit both when both are set."
+            ),
             "mode": _(
                 "Lottery: applications are collected until the window closes, then drawn "
                 "automatically."

@@ -24,6 +24,24 @@ OFFER_ENDS_BEFORE_START = timedelta(hours=3)
 OFFER_MIN = timedelta(hours=1)
 
 
+class SchoolGrade(models.IntegerChoices):
+    """School years by age (kosodate/core/ages.py school_grade): 0 is the year before primary
+    school (年長)."""
+
+    NURSERY_3 = -2, _("3-year-old class (年少)")
+    NURSERY_4 = -1, _("4-year-old class (年中)")
+    NURSERY_5 = 0, _("5-year-old class (年長)")
+    PRIMARY_1 = 1, _("Primary year 1 (小1)")
+    PRIMARY_2 = 2, _("Primary year 2 (小2)")
+    PRIMARY_3 = 3, _("Primary year 3 (小3)")
+    PRIMARY_4 = 4, _("Primary year 4 (小4)")
+    PRIMARY_5 = 5, _("Primary year 5 (小5)")
+    PRIMARY_6 = 6, _("Primary year 6 (小6)")
+    JUNIOR_1 = 7, _("Junior high year 1 (中1)")
+    JUNIOR_2 = 8, _("Junior high year 2 (中2)")
+    JUNIOR_3 = 9, _("Junior high year 3 (中3)")
+
+
 class Event(BilingualMixin, models.Model):
     class Category(models.TextChoices):
         CLASS = "class", pgettext_lazy("event category", "Class")
@@ -65,6 +83,19 @@ class Event(BilingualMixin, models.Model):
         help_text=_(
             "A child of this many completed months on the day of the event may still come."
         ),
+    )
+    min_school_grade = models.SmallIntegerField(
+        _("youngest school year"),
+        null=True,
+        blank=True,
+        choices=SchoolGrade.choices,
+        help_text=_(
+            "The school year the child is in by age on the day of the event (学年: a child born "
+            "on 1 April is in the year above one born on 2 April)."
+        ),
+    )
+    max_school_grade = models.SmallIntegerField(
+        _("oldest school year"), null=True, blank=True, choices=SchoolGrade.choices
     )
     capacity = models.PositiveIntegerField(_("capacity"), validators=[MinValueValidator(1)])
     capacity_unit = models.CharField(
@@ -137,6 +168,12 @@ class Event(BilingualMixin, models.Model):
                 | Q(max_age_months__gte=F("min_age_months")),
                 name="event_age_range_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(min_school_grade__isnull=True)
+                | Q(max_school_grade__isnull=True)
+                | Q(max_school_grade__gte=F("min_school_grade")),
+                name="event_school_grades_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -187,7 +224,15 @@ class Event(BilingualMixin, models.Model):
 
     @property
     def has_age_range(self) -> bool:
-        return self.min_age_months is not None or self.max_age_months is not None
+        return any(
+            value is not None
+            for value in (
+                self.min_age_months,
+                self.max_age_months,
+                self.min_school_grade,
+                self.max_school_grade,
+            )
+        )
 
     def window_is_open(self, now=None) -> bool:
         now = now or timezone.now()
@@ -198,10 +243,21 @@ class Event(BilingualMixin, models.Model):
             return False
         return self.max_age_months is None or months <= self.max_age_months
 
-    def child_fits(self, child: Child) -> bool:
-        return self.age_fits(
-            ages.completed_months(child.birth_date, timezone.localdate(self.starts_at))
+    def grade_fits(self, grade: int) -> bool:
+        if self.min_school_grade is not None and grade < self.min_school_grade:
+            return False
+        return self.max_school_grade is None or grade <= self.max_school_grade
+
+    def birth_fits(self, birth_date) -> bool:
+        """Is a child born on `birth_date` of the target age and school year on the day of the
+        event (completed months; school year by age, kosodate/core/ages.py)?"""
+        day = timezone.localdate(self.starts_at)
+        return self.age_fits(ages.completed_months(birth_date, day)) and self.grade_fits(
+            ages.school_grade(birth_date, day)
         )
+
+    def child_fits(self, child: Child) -> bool:
+        return self.birth_fits(child.birth_date)
 
     def cancellation_deadline(self):
         return self.starts_at - timezone.timedelta(hours=self.cancel_hours_before)

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from kosodate.accounts.models import Child
-from kosodate.core import ages
 
 from .models import Application, Event
 
@@ -94,10 +93,12 @@ def events_for_residents(
                     continue
             elif event.places_left <= 0:
                 continue
-        if children is not None and event.has_age_range:
-            day = timezone.localdate(event.starts_at)
-            if not any(event.age_fits(ages.completed_months(c.birth_date, day)) for c in children):
-                continue
+        if (
+            children is not None
+            and event.has_age_range
+            and not any(event.birth_fits(c.birth_date) for c in children)
+        ):
+            continue
         result.append(event)
     return result
 

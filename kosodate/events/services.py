@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
-from kosodate.core import ages, waitlist
+from kosodate.core import waitlist
 from kosodate.core.capacity import capacity_locked
 from kosodate.core.services import audit_log_record
 from kosodate.core.waitlist import StatusFlow
@@ -39,6 +39,8 @@ EVENT_EDITABLE_FIELDS = (
     "ends_at",
     "min_age_months",
     "max_age_months",
+    "min_school_grade",
+    "max_school_grade",
     "capacity",
     "capacity_unit",
     "per_family_limit",
@@ -103,6 +105,12 @@ def _event_check(event: Event) -> None:
         and event.max_age_months < event.min_age_months
     ):
         errors["max_age_months"] = _("The oldest age must not be below the youngest.")
+    if (
+        event.min_school_grade is not None
+        and event.max_school_grade is not None
+        and event.max_school_grade < event.min_school_grade
+    ):
+        errors["max_school_grade"] = _("The oldest school year must not be below the youngest.")
     if errors:
         raise ValidationError(errors)
 
@@ -249,8 +257,7 @@ def _application_check(
                 {"children": _("This event is for children: choose at least one child.")},
                 code="child_required",
             )
-        day = timezone.localdate(event.starts_at)
-        too = [c for c in children if not event.age_fits(ages.completed_months(c.birth_date, day))]
+        too = [c for c in children if not event.birth_fits(c.birth_date)]
         if too:
             raise ValidationError(
                 {

@@ -318,3 +318,42 @@ def test_month_calendar(client, municipality):
     assert "五月の講座" in response.text
     assert "五月の講座" not in client.get(reverse("events:calendar"), {"month": "2030-06"}).text
     assert client.get(reverse("events:calendar"), {"month": "bad"}).status_code == 200
+
+
+def test_school_year_target_counts_the_school_year_by_age_on_the_day():
+    from datetime import date, datetime
+
+    from kosodate.accounts.models import Child
+    from kosodate.events.models import SchoolGrade
+
+    event = Event(
+        min_age_months=None,
+        max_age_months=None,
+        min_school_grade=SchoolGrade.PRIMARY_1,
+        max_school_grade=SchoolGrade.PRIMARY_1,
+        starts_at=timezone.make_aware(datetime(2027, 4, 10, 10)),
+    )
+    assert event.has_age_range
+    # Born 1 April reaches 6 on 31 March, so starts school a year before a child born 2 April.
+    assert not event.child_fits(Child(birth_date=date(2020, 4, 1)))  # 小2 by then
+    assert event.child_fits(Child(birth_date=date(2020, 4, 2)))
+    assert event.child_fits(Child(birth_date=date(2021, 4, 1)))
+    assert not event.child_fits(Child(birth_date=date(2021, 4, 2)))  # 年長
+
+
+def test_a_child_outside_the_school_years_cannot_apply(client, make_family):
+    from kosodate.events.models import SchoolGrade
+
+    family = make_family(months=20)
+    event = EventFactory(
+        min_age_months=None,
+        max_age_months=None,
+        min_school_grade=SchoolGrade.PRIMARY_1,
+        max_school_grade=SchoolGrade.PRIMARY_3,
+    )
+    response = _apply(client, family, event)
+    assert response.status_code == 200
+    assert "target age" in response.text or "対象年齢" in response.text
+    assert not Application.objects.exists()
+    detail = client.get(reverse("events:detail", args=[event.pk]))
+    assert "学年: 小学1年生–小学3年生" in detail.text

@@ -76,6 +76,18 @@ def test_staff_creates_an_event(client, municipal_staff):
     assert client.get(reverse("events_staff:list")).status_code == 200
 
 
+def test_staff_set_school_years_in_order(client, municipal_staff):
+    client.force_login(municipal_staff)
+    data = _form_data(min_age_months="", max_age_months="", min_school_grade="3")
+    data["max_school_grade"] = "1"
+    response = client.post(reverse("events_staff:create"), data)
+    assert response.status_code == 200 and not Event.objects.exists()
+    assert "対象学年の上限は下限より下にできません。" in response.text
+    data["max_school_grade"] = "6"
+    assert client.post(reverse("events_staff:create"), data).status_code == 302
+    assert (Event.objects.get().min_school_grade, Event.objects.get().max_school_grade) == (3, 6)
+
+
 def test_bad_times_keep_what_was_typed(client, municipal_staff):
     client.force_login(municipal_staff)
     data = _form_data(title="ＡＢＣ講座")
