@@ -86,8 +86,9 @@ def _detail(request, member, consultation, *, forms=None, status=200):
     services.consultation_record_view(member=member, consultation=consultation, request=request)
     forms = forms or {}
     template = selectors.template_get(consultation=consultation, pk=request.GET.get("template"))
-    answer_form = forms.get("answer") or AnswerForm(
-        initial={"body": template.body} if template else None
+    booking = getattr(consultation, "booking", None)
+    answer_form = forms.get("answer") or (
+        ChatForm() if booking else AnswerForm(initial={"body": template.body} if template else None)
     )
     child = consultation.child
     health = None
@@ -99,7 +100,6 @@ def _detail(request, member, consultation, *, forms=None, status=200):
             "schedule": schedule_for_child(child=child)[:6],
             "checkups": checkups_for_child(child=child),
         }
-    booking = getattr(consultation, "booking", None)
     return render(
         request,
         "consultations/staff/detail.html",
