@@ -11,7 +11,8 @@ class AccountsConfig(AppConfig):
         from kosodate.core.access import MUNICIPAL
 
         # Receivers of allauth.mfa's signals and of user_logged_in (second step, sessions), and
-        # the system checks (superusers and staff never have the resident role).
+        # the system checks (superusers and staff never have the resident role; registration is
+        # closed while no terms are published).
         from . import checks, demo, mfa  # noqa: F401
 
         registry.register_staff_menu_entry(
@@ -35,3 +36,4 @@ class AccountsConfig(AppConfig):
         registry.register_demo_data(
             registry.DemoData("accounts", demo.accounts_demo_load, order=20)
         )
+        registry.register_demo_data(registry.DemoData("terms", demo.terms_demo_load, order=21))

@@ -3,6 +3,9 @@
 from django.core import checks
 from django.db import DatabaseError
 from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from kosodate.core.selectors import SETUP_CHECK_TAG
 
 
 @checks.register(checks.Tags.security)
@@ -32,5 +35,36 @@ def back_office_accounts_have_a_staff_role(app_configs=None, **kwargs) -> list[c
             ),
             obj="accounts.User",
             id="kosodate.accounts.E001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.database, SETUP_CHECK_TAG)
+def terms_published(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """Registration needs a terms version in effect: without one every family is refused. It
+    reads the database, so Django runs it with `migrate`, `check --database default` and on the
+    staff dashboard (core.selectors.setup_problems), not with a bare `check`."""
+    from .models import TermsVersion
+    from .selectors import terms_current
+
+    if databases is not None and "default" not in databases:
+        return []
+    try:
+        if terms_current() is not None:
+            return []
+    except DatabaseError:
+        return []  # not migrated yet (migrate runs the checks before it creates the tables)
+    return [
+        checks.Warning(
+            _(
+                "Registration is closed: no terms of use and privacy policy are in effect, so "
+                "every family that tries to register is refused."
+            ),
+            hint=_(
+                "Publish the terms (Django admin → Terms versions → Add, "
+                "/admin/accounts/termsversion/add/); registration opens when they take effect."
+            ),
+            obj=TermsVersion,
+            id="kosodate.accounts.W001",
         )
     ]

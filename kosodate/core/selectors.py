@@ -20,6 +20,19 @@ MAINTENANCE_CACHE_SECONDS = 30
 MAINTENANCE_CACHE_LIMIT = 20
 
 
+# System checks with this tag find what keeps residents out of a deployment that otherwise works
+# (e.g. no terms published: registration closed). The staff dashboard shows them.
+SETUP_CHECK_TAG = "kosodate_setup"
+
+
+def setup_problems() -> list:
+    """The warnings and errors of the setup checks (apps register them with SETUP_CHECK_TAG)."""
+    from django.core import checks
+
+    found = checks.run_checks(tags=[SETUP_CHECK_TAG], databases=["default"])
+    return [message for message in found if message.level >= checks.WARNING]
+
+
 def municipality_get() -> Municipality:
     """The municipality profile, cached briefly (it is read on every page). Falls back to an
     unsaved default row until a system administrator or the demo data has created one."""

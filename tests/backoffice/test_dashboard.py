@@ -159,3 +159,28 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(client, municipal_staff):
         )
     client.get(DASHBOARD)  # the maintenance lookup is cached again
     assert queries() == few
+
+
+def test_the_system_check_says_registration_is_closed_until_terms_are_published(municipality):
+    """`check --database default` (and migrate) warn while no terms are in effect."""
+    from django.core import checks
+
+    from ..factories import TermsVersionFactory
+
+    found = [m.id for m in checks.run_checks(databases=["default"])]
+    assert "kosodate.accounts.W001" in found
+    assert "kosodate.accounts.W001" not in [
+        m.id for m in checks.run_checks()
+    ]  # a bare `check`: no query
+    TermsVersionFactory(effective_at=timezone.now() + timedelta(days=1))
+    assert "kosodate.accounts.W001" in [m.id for m in checks.run_checks(databases=["default"])]
+    TermsVersionFactory(effective_at=timezone.now() - timedelta(minutes=1))
+    assert "kosodate.accounts.W001" not in [m.id for m in checks.run_checks(databases=["default"])]
+
+
+def test_municipal_staff_see_a_setup_problem_on_the_dashboard(client, municipal_staff):
+    client.force_login(municipal_staff)
+    body = client.get(DASHBOARD, **EN).content.decode()
+    assert "Registration is closed" in body
+    add_url = reverse("admin:accounts_termsversion_add")
+    assert f'href="{add_url}"' not in body  # not an administrator: no link to the admin

@@ -58,3 +58,41 @@ def test_booking_form_and_request_table_label_each_field_for_what_it_is(
     go(staff, reverse("childcare_staff:index"))
     headings = staff.locator("main table thead th").all_inner_texts()
     assert headings[:5] == ["日付", "お子さん", "施設", "時間", "申込日時"], headings
+
+
+def test_a_fresh_demo_takes_registrations_and_staff_see_when_terms_are_missing(page, new_page):
+    """Item 1: without published terms the staff dashboard says loudly that registration is
+    closed and links to where to publish them; the demo publishes bilingual terms, so a fresh
+    demo's registration is open."""
+    from kosodate.accounts.models import TermsVersion, User
+    from kosodate.core.demo import demo_data_load
+    from tests.factories import MunicipalityFactory, UserFactory
+
+    MunicipalityFactory()
+    administrator = UserFactory(
+        email="sysadmin@example.jp",
+        role=User.Role.MUNICIPAL_STAFF,
+        is_staff=True,
+        is_superuser=True,
+    )
+    login(page, administrator)
+    go(page, reverse("backoffice:dashboard"))
+    problem = page.locator(".setup-problem")
+    expect(problem).to_contain_text("利用登録を受け付けられません")
+    expect(problem.get_by_role("link")).to_have_attribute(
+        "href", reverse("admin:accounts_termsversion_add")
+    )
+    assert_accessible(page)
+
+    demo_data_load()
+    terms = TermsVersion.objects.get()
+    assert terms.title and terms.title_en and "個人情報" in terms.body and terms.body_en
+    page.reload()
+    expect(page.locator(".setup-problem")).to_have_count(0)
+
+    visitor = new_page()
+    go(visitor, reverse("register_start"))
+    expect(visitor.locator("main")).not_to_contain_text("窓口にお問い合わせください")
+    visitor.get_by_role("link", name="登録を始める").click()
+    visitor.wait_for_load_state()
+    expect(visitor.locator("#id_last_name")).to_be_visible()
