@@ -8,6 +8,8 @@ from django.template.loader import get_template
 from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.http import require_safe
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import selectors
 
@@ -98,15 +100,15 @@ def manifest(request):
     return JsonResponse(data, content_type="application/manifest+json")
 
 
-# The database errors that mean "it could not be reached or the connection broke", as opposed to a
-# bug: a restart or failover of PostgreSQL, a connection ended by the server.
-_UNREACHABLE = (OperationalError, InterfaceError)
+# The errors that mean "a server could not be reached or the connection broke", as opposed to a
+# bug: a restart or failover of PostgreSQL, a connection ended by the server, Redis restarting.
+_UNREACHABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 
 def server_error(request):
-    """handler500. A request that failed because the database was briefly unreachable gets a 503
-    page that says to try again (with Retry-After), rendered without touching the database; any
-    other error keeps Django's plain 500. Each request runs in its own transaction or none, so a
+    """handler500. A request that failed because the database (or Redis) was briefly unreachable
+    gets a 503 page that says to try again (with Retry-After), rendered without touching either;
+    any other error keeps Django's plain 500. Each request runs in its own transaction or none, so a
     failed request has written nothing half-way."""
     error = sys.exc_info()[1]
     if isinstance(error, _UNREACHABLE):

@@ -251,6 +251,10 @@ class Shape:
             [event],
         )
 
+    def get_json(self, path: str) -> dict:
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return json.loads(response.read())
+
     def mail(self) -> list[str]:
         return [p.read_text(errors="replace") for p in sorted(self.mail_dir.glob("*.eml"))]
 
