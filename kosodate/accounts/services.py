@@ -362,16 +362,29 @@ def login_success_register(*, user: User, request=None) -> None:
 
 
 def account_lock_clear_after_reset(*, user: User, request=None) -> bool:
-    """A completed password reset lifts the lock and forgets earlier failures. True if the account
-    was locked."""
+    """A completed password reset lifts the lock and the second-step block and forgets earlier
+    failures: whoever knew the old password (and guessed codes with it) is cut off, so the owner
+    is not kept out by their guesses. True if the account or its second step was locked."""
     with transaction.atomic():
         lock = AccountLock.objects.select_for_update().filter(user=user).first()
-        if lock is None or (lock.failed_count == 0 and lock.locked_until is None):
+        if lock is None or (
+            lock.failed_count == 0
+            and lock.locked_until is None
+            and lock.second_step_failed_count == 0
+            and lock.second_step_locked_until is None
+        ):
             return False
-        was_locked = lock.is_locked()
-        lock.failed_count = 0
-        lock.locked_until = None
-        lock.save(update_fields=["failed_count", "locked_until"])
+        was_locked = lock.is_locked() or lock.second_step_is_locked()
+        lock.failed_count = lock.second_step_failed_count = 0
+        lock.locked_until = lock.second_step_locked_until = None
+        lock.save(
+            update_fields=[
+                "failed_count",
+                "locked_until",
+                "second_step_failed_count",
+                "second_step_locked_until",
+            ]
+        )
         if was_locked:
             auth_event_record(
                 kind=AuthEvent.Kind.UNLOCKED, user=user, request=request, by="password_reset"

@@ -163,3 +163,18 @@ def test_a_right_app_code_starts_the_count_again(client, resident):
     finish_trust(client, client.post(reverse("mfa_authenticate"), {"code": otp.now()}))
     assert signed_in_user(client) == resident
     assert AccountLock.objects.get(user=resident).second_step_failed_count == 0
+
+
+def test_a_password_reset_lifts_the_second_step_block(client, resident):
+    """Whoever guessed codes knew the old password; once it is reset they are cut off, so their
+    guesses must not keep the owner out."""
+    from kosodate.accounts import services
+
+    for _attempt in range(5):
+        services.second_step_failure_register(user=resident)
+    assert AccountLock.objects.get(user=resident).second_step_is_locked()
+    services.user_password_set(user=resident, password="Hinata-2026-kaede", via_reset=True)
+    assert not AccountLock.objects.get(user=resident).second_step_is_locked()
+    assert AuthEvent.objects.filter(
+        user=resident, kind=AuthEvent.Kind.UNLOCKED, detail__by="password_reset"
+    ).exists()
