@@ -77,7 +77,7 @@ def test_two_children_tick_off_a_dose_and_get_a_reminder_once(page, two_children
     page.locator("main form [type=submit]").click()
     page.wait_for_url("**" + reverse("health_child", args=[baby.pk]))
     pcv = page.locator('[data-vaccine="pcv"]')
-    assert pcv.get_by_text("初回2回目").is_visible()
+    assert pcv.get_by_text("初回2回目 (全4回)").is_visible()
     assert pcv.locator(".badge").inner_text() == "もうすぐ"
 
     # The daily reminder run, twice (as two workers would): one reminder about the MR dose.
