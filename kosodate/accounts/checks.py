@@ -8,30 +8,35 @@ from django.utils.translation import gettext as _
 from kosodate.core.selectors import SETUP_CHECK_TAG
 
 
-@checks.register(checks.Tags.security)
+@checks.register(checks.Tags.security, SETUP_CHECK_TAG)
 def back_office_accounts_have_a_staff_role(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """A superuser or staff account with the resident role is within reach of the counter's
-    recovery pages and of resident-only rules (issue 10 item 1): fail until it has a staff role."""
+    recovery pages and of resident-only rules (issue 10 item 1): fail until it has a staff role.
+    Runs with every `check` and on the staff dashboard (which shows the count, not the names)."""
     from .models import User
 
     try:
-        names = list(
+        count = (
             User.objects.filter(role=User.Role.RESIDENT)
             .filter(Q(is_superuser=True) | Q(is_staff=True))
-            .order_by("pk")
-            .values_list("username", flat=True)[:10]
+            .count()
         )
     except DatabaseError:
         # No tables yet (before the first migrate): nothing to check.
         return []
-    if not names:
+    if not count:
         return []
     return [
         checks.Error(
-            "Superuser or staff accounts have the resident role: " + ", ".join(names),
-            hint=(
-                "Give them a staff role in the admin (Users → role), or run `manage.py migrate`, "
-                "whose accounts 0004 migration moves them to municipal staff."
+            _(
+                "%(count)d superuser or staff accounts have the resident role, which puts them "
+                "within reach of the counter's recovery pages."
+            )
+            % {"count": count},
+            hint=_(
+                "A system administrator gives them a staff role in the admin (Users, filtered by "
+                "role and superuser status), or runs manage.py migrate (the accounts 0004 "
+                "migration moves them to municipal staff)."
             ),
             obj="accounts.User",
             id="kosodate.accounts.E001",
