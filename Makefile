@@ -11,6 +11,9 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kosodate
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/9
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address every email and page names (settings.SITE_URL): where `make run` serves, unless set.
+# A server listening on every interface (0.0.0.0) is reached on this machine at 127.0.0.1.
+SITE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="tests/core -x"`.
 PYTEST_ARGS ?=
 # The test run sees only what the command line gives it: no variable from the caller's shell that
@@ -51,11 +54,11 @@ messages: $(STAMP)
 
 run: $(STAMP) messages
 	@$(MANAGE) migrate --no-input >/dev/null
-	@$(MANAGE) demo_data --url "http://$(HOST):$(PORT)/"
+	@$(MANAGE) demo_data --url "$(SITE_URL)/"
 	@echo "Starting the web server and the background worker; Ctrl-C stops both."
 	@# The worker gets its own process group (setsid) so that stopping it also stops the child
 	@# its autoreloader runs; the web server stops with Ctrl-C in the foreground.
-	@export DJANGO_DEBUG=1; \
+	@export DJANGO_DEBUG=1 SITE_URL="$(SITE_URL)"; \
 	  setsid $(PY) manage.py db_worker & worker=$$!; \
 	  trap 'kill -TERM -- -$$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	  trap 'exit 0' INT TERM; \

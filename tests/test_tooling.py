@@ -2,10 +2,13 @@
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
@@ -146,3 +149,25 @@ def test_readme_configuration_table_names_every_variable():
     readme = (ROOT / "README.md").read_text("utf-8")
     missing = sorted(v for v in _variables_settings_read() if f"`{v}`" not in readme)
     assert not missing, f"README.md's configuration table does not name {missing}"
+
+
+@pytest.mark.parametrize(
+    ("args", "site"),
+    [
+        (["PORT=8011"], "http://127.0.0.1:8011"),
+        (["HOST=0.0.0.0", "PORT=8080"], "http://127.0.0.1:8080"),
+        (["SITE_URL=https://kosodate.example.jp"], "https://kosodate.example.jp"),
+    ],
+)
+def test_make_run_names_the_address_it_serves(args, site):
+    """Issue 12 item 5: emails and pages take the address from SITE_URL, which `make run` sets
+    from HOST and PORT (a server on every interface is reached at 127.0.0.1)."""
+    dry = subprocess.run(  # noqa: S603 (our own Makefile, fixed arguments)
+        [shutil.which("make") or "make", "-n", "run", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f'SITE_URL="{site}"' in dry
+    assert f'demo_data --url "{site}/"' in dry

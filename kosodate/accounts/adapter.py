@@ -13,7 +13,6 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kosodate.core.selectors import municipality_get
 from kosodate.core.services import message_email_send
+from kosodate.core.site import absolute_url
 
 from . import selectors, services
 from .models import AuthEvent, User
@@ -81,15 +81,23 @@ class AccountAdapter(DefaultAccountAdapter):
 
     # --- Emails: every one goes through the outbox and the worker ---------------------------
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        site = settings.SITE_URL.rstrip("/")
         ctx = {
             "email": email,
             "municipality": municipality_get(),
-            "site_url": site,
-            "reset_url": site + reverse("account_reset_password"),
-            "help_url": site + reverse("signin_help"),
+            "site_url": absolute_url("/").rstrip("/"),
+            "reset_url": absolute_url(reverse("account_reset_password")),
+            "help_url": absolute_url(reverse("signin_help")),
             **context,
         }
+        # allauth builds some links (signup_url, password_reset_url, …) from the request's host.
+        for key, value in ctx.items():
+            if (
+                key.endswith("_url")
+                and key != "site_url"
+                and isinstance(value, str)
+                and value.startswith(("http://", "https://"))
+            ):
+                ctx[key] = absolute_url(value)
         user = ctx.get("user")
         if not isinstance(user, User):
             user = None
@@ -101,6 +109,13 @@ class AccountAdapter(DefaultAccountAdapter):
             user=user,
             kind=template_prefix.rsplit("/", 1)[-1],
         )
+
+    # Links in allauth's emails name the official address (core.site), not the request's host.
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return absolute_url(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        return absolute_url(super().get_reset_password_from_key_url(key))
 
     def send_notification_mail(self, template_prefix, user, context=None, email=None) -> None:
         # allauth leaves the user out of a notice's context; the templates greet them by name.

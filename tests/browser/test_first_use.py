@@ -96,3 +96,19 @@ def test_a_fresh_demo_takes_registrations_and_staff_see_when_terms_are_missing(p
     visitor.get_by_role("link", name="登録を始める").click()
     visitor.wait_for_load_state()
     expect(visitor.locator("#id_last_name")).to_be_visible()
+
+
+def test_emails_and_the_footer_name_the_same_address(page, settings, resident):
+    """Item 5: `PORT=8011 make run` serves on 8011 and sets SITE_URL from HOST and PORT; every
+    email and page takes the address from SITE_URL, not from the host a request came in on."""
+    from kosodate.core.models import OutboundMessage
+
+    settings.SITE_URL = "http://127.0.0.1:8011"
+    go(page, reverse("account_reset_password"))
+    expect(page.locator(".site-footer__official")).to_contain_text("http://127.0.0.1:8011")
+    page.fill("#id_email", resident.email)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_load_state()
+    body = OutboundMessage.objects.filter(recipient=resident.email).latest("pk").body
+    links = re.findall(r"https?://[^\s/]+", body)
+    assert links and set(links) == {"http://127.0.0.1:8011"}, links
