@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import User
@@ -583,12 +583,15 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 reminded_at=now
             ):
                 continue
-            if booking.booked_by is not None:
+            user = booking.booked_by
+            if user is not None:
+                when = timezone.localtime(booking.slot.starts_at).strftime("%m/%d %H:%M")
+                with translation.override(user.preferred_language or "ja"):
+                    title = _("Reminder: your consultation session at %(time)s") % {"time": when}
                 notification_send(
-                    user=booking.booked_by,
+                    user=user,
                     kind=NOTIFY_KIND,
-                    title=_("Reminder: your consultation session at %(time)s")
-                    % {"time": timezone.localtime(booking.slot.starts_at).strftime("%m/%d %H:%M")},
+                    title=title,
                     body=_("Open the link at the time of the session to chat."),
                     url=reverse("consultations:detail", args=[booking.consultation_id]),
                 )

@@ -139,7 +139,20 @@ def test_reminder_is_sent_once(family, feeding):
     later = timezone.now() + timedelta(hours=2, minutes=30)
     assert services.reminders_send(now=later) == 1
     assert services.reminders_send(now=later) == 0
-    assert Notification.objects.filter(user=family, kind="consultation").count() == 1
+    reminder = Notification.objects.get(user=family, kind="consultation")
+    assert reminder.title.startswith("【予約相談】")  # in the family's language
+
+
+def test_reminder_in_english_for_an_english_speaking_family(family, feeding):
+    family.preferred_language = "en"
+    family.save(update_fields=["preferred_language"])
+    slot = slot_at(timezone.now() + timedelta(hours=1))
+    services.booking_create(
+        user=family, slot=slot, child=family.household.children.get(), topic=feeding
+    )
+    assert services.reminders_send() == 1
+    reminder = Notification.objects.get(user=family, kind="consultation")
+    assert reminder.title.startswith("Reminder: your consultation session")
 
 
 def test_chat_during_the_slot_without_javascript(client, family, dietitian, feeding):
