@@ -196,3 +196,15 @@ def test_retention_on_the_day_the_child_turns_six(make_family, sleep_topic):
     assert services.retention_apply(today=reached) == 1
     consultation.refresh_from_db()
     assert consultation.anonymised_at is not None
+
+
+def test_the_admin_edits_the_data_but_never_shows_consultations(client, admin_user):
+    from django.contrib import admin
+
+    from kosodate.consultations.models import EmergencyWord, StaffMember
+
+    assert Consultation not in admin.site._registry
+    client.force_login(admin_user)
+    for model in (ConsultationRules, Topic, EmergencyWord, AnswerTemplate, StaffMember):
+        url = reverse(f"admin:consultations_{model._meta.model_name}_changelist")
+        assert client.get(url).status_code == 200
