@@ -330,3 +330,12 @@ def test_hbig_answer_takes_hepatitis_b_out_of_the_routine_schedule(client, famil
     client.post(url, {})
     page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
     assert 'data-vaccine="hepb"' in page and "health-line--not_routine" not in page
+
+
+def test_staff_schedule_list_reads_each_row_in_the_laws_wording(client, municipal_staff, family):
+    client.force_login(municipal_staff)
+    page = client.get(reverse("staff_health_schedule")).content.decode()
+    assert "生後7月に至った日の翌日から 生後12月に至るまで" in page  # a later pneumococcal plan
+    assert "27日以上の間隔をおいて" in page
+    assert "出生24週0日後まで" in page and "出生14週6日後まで" in page  # rotavirus
+    assert "16歳となる日の属する年度の末日まで" in page  # HPV
