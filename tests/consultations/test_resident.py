@@ -160,3 +160,10 @@ def test_my_consultations_lists_open_and_closed(client, family, sleep_topic):
     ask(client, family, sleep_topic)
     page = client.get(reverse("consultations:home")).content.decode()
     assert "睡眠" in page and "はると" in page
+
+
+def test_my_page_shows_the_consultations_per_child(client, family, sleep_topic):
+    ask(client, family, sleep_topic)
+    page = client.get(reverse("mypage")).content.decode()
+    assert "子育て相談の記録" in page
+    assert "はると" in page and "睡眠" in page and "回答待ち" in page

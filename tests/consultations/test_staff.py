@@ -85,6 +85,8 @@ def test_answer_with_a_template_notes_outcome_through_the_pages(client, family, 
         reverse("consultations_staff:detail", args=[consultation.pk]) + f"?template={template.pk}"
     ).content.decode()
     assert "生活リズムを整えましょう。" in page
+    # The child's age and the health app's immunisation and checkup status, read-only.
+    assert "14か月" in page and "予防接種と健診（閲覧のみ）" in page
     base = "consultations_staff:"
     assert (
         client.post(reverse(base + "answer", args=[consultation.pk]), {"body": ""}).status_code
