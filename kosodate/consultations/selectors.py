@@ -176,7 +176,9 @@ def queue(
 ) -> list[Consultation]:
     """The professional's queue, flagged ones first, then by deadline. One query."""
     now = now or timezone.now()
-    qs = Consultation.objects.filter(_visible_to(member)).exclude(status=Consultation.Status.CLOSED)
+    # A professional's queue is their profession's (what was handed over away from it is no
+    # longer theirs to answer): a plain filter the (profession, status, …) index serves.
+    qs = Consultation.objects.exclude(status=Consultation.Status.CLOSED)
     if member.is_supervisor and profession:
         qs = qs.filter(profession=profession)
     elif not member.is_supervisor:
@@ -189,16 +191,27 @@ def queue(
         qs = qs.filter(status=Consultation.Status.WAITING_FAMILY)
     elif view == "overdue":
         qs = qs.filter(status=Consultation.Status.WAITING_STAFF, due_at__lt=now)
-    return list(
-        qs.select_related("topic", "child", "assigned_to")
-        .annotate(message_count=Count("messages"))
-        .order_by("-flagged", F("due_at").asc(nulls_last=True), "created_at", "pk")[:limit]
+    rows = list(
+        qs.select_related("topic", "child", "assigned_to").order_by(
+            "-flagged", F("due_at").asc(nulls_last=True), "created_at", "pk"
+        )[:limit]
     )
+    # Message counts for the rows shown only (one grouped query on the (consultation, created_at)
+    # index), not a join of every open consultation with all its messages before the LIMIT.
+    counts = dict(
+        Message.objects.filter(consultation_id__in=[c.pk for c in rows])
+        .values("consultation_id")
+        .annotate(n=Count("pk"))
+        .values_list("consultation_id", "n")
+    )
+    for consultation in rows:
+        consultation.message_count = counts.get(consultation.pk, 0)
+    return rows
 
 
 def queue_counts(*, member: StaffMember, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
-    qs = Consultation.objects.filter(_visible_to(member)).exclude(status=Consultation.Status.CLOSED)
+    qs = Consultation.objects.exclude(status=Consultation.Status.CLOSED)
     if not member.is_supervisor:
         qs = qs.filter(profession=member.profession)
     waiting = Consultation.Status.WAITING_STAFF
