@@ -298,11 +298,23 @@ def test_the_fifth_wrong_try_ends_the_code_not_the_fourth(resident):
     assert not _verify(resident, "attempt-b", code)
 
 
-def test_the_code_is_stored_only_as_a_keyed_hash(resident):
+def test_the_code_is_stored_only_as_a_keyed_hash(resident, settings):
+    """Keyed: with another SECRET_KEY the same code and attempt no longer match the stored hash,
+    so a leaked table cannot be checked offline over the 10^6 codes; and it is not a plain
+    SHA-256 of the code."""
+    import hashlib
+
     sms_method_add(resident)
     code = _send(resident, "attempt-a")
-    stored = SecondStepCode.objects.get(user=resident)
-    assert code not in stored.code_hash and len(stored.code_hash) == 64
+    stored = SecondStepCode.objects.get(user=resident).code_hash
+    assert code not in stored
+    unkeyed = {hashlib.sha256(t.encode()).hexdigest() for t in (code, f"attempt-a:{code}")}
+    assert stored not in unkeyed
+    key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-" + key
+    assert not _verify(resident, "attempt-a", code)
+    settings.SECRET_KEY = key
+    assert _verify(resident, "attempt-a", code)  # the key, not the failed try, made the difference
 
 
 def test_password_reset_still_asks_for_the_app_code(client, resident):

@@ -35,7 +35,8 @@ def reauthenticate(client, password=TEST_PASSWORD):
 
 
 @pytest.fixture
-def family(resident):
+def household_and_child(resident):
+    """(household, child): the resident's household with kana names and one child, さくら."""
     household = HouseholdFactory()
     resident.household = household
     resident.last_name_kana, resident.first_name_kana = "ヤマダ", "ハナコ"
@@ -45,7 +46,7 @@ def family(resident):
 
 
 @pytest.fixture
-def signed_in(client, resident, family):
+def signed_in(client, resident, household_and_child):
     client.force_login(resident)
     return client
 
@@ -62,7 +63,7 @@ def test_sign_in_lands_on_mypage():
 
 
 def test_mypage_shows_member_number_children_bookings_notices_and_settings(
-    signed_in, resident, family
+    signed_in, resident, household_and_child
 ):
     AnnouncementFactory(title="夏のイベントのお知らせ")
     response = signed_in.get(reverse("mypage"))
@@ -70,7 +71,7 @@ def test_mypage_shows_member_number_children_bookings_notices_and_settings(
     assert response.status_code == 200
     assert resident.member_number in page
     assert "山田 さくら" in page
-    assert reverse("mypage_child_edit", args=[family[1].pk]) in page
+    assert reverse("mypage_child_edit", args=[household_and_child[1].pk]) in page
     assert "これからの予約はありません" in page  # no fake bookings
     assert "夏のイベントのお知らせ" in page
     for name in ("mypage_details", "mypage_email", "mypage_phone", "account_change_password"):
@@ -168,14 +169,14 @@ DETAILS = {
 }
 
 
-def test_details_page_shows_what_is_registered(signed_in, resident, family):
+def test_details_page_shows_what_is_registered(signed_in, resident, household_and_child):
     page = signed_in.get(reverse("mypage_details")).content.decode()
     assert resident.member_number in page and "ヤマダ ハナコ" in page
     assert "〒100-0001" in page and "山田 さくら" in page
 
 
 def test_edit_details_normalises_and_fills_the_address_from_the_postal_code(
-    signed_in, resident, family
+    signed_in, resident, household_and_child
 ):
     response = signed_in.post(reverse("mypage_details_edit"), DETAILS)
     assert response.status_code == 302, response.content.decode()
@@ -195,7 +196,9 @@ def test_edit_details_normalises_and_fills_the_address_from_the_postal_code(
     assert {"postal_code", "town", "street"} <= set(entry.detail["fields"])
 
 
-def test_a_new_postal_code_replaces_the_old_town_unless_one_was_typed(signed_in, resident, family):
+def test_a_new_postal_code_replaces_the_old_town_unless_one_was_typed(
+    signed_in, resident, household_and_child
+):
     edit = {**DETAILS, "postal_code": "100-0005", "town": "千代田"}  # the old town, left as it was
     assert signed_in.post(reverse("mypage_details_edit"), edit).status_code == 302
     resident.refresh_from_db()
@@ -219,7 +222,7 @@ def test_a_new_postal_code_replaces_the_old_town_unless_one_was_typed(signed_in,
     ],
 )
 def test_bad_details_are_refused_with_a_message_and_kept(
-    signed_in, resident, family, changes, field, message
+    signed_in, resident, household_and_child, changes, field, message
 ):
     response = signed_in.post(reverse("mypage_details_edit"), {**DETAILS, **changes})
     assert response.status_code == 200
@@ -235,7 +238,7 @@ def test_bad_details_are_refused_with_a_message_and_kept(
 
 
 def test_residence_code_is_stored_never_shown_and_a_my_number_refused(
-    signed_in, resident, family, municipality
+    signed_in, resident, household_and_child, municipality
 ):
     municipality.ask_residence_code = True
     municipality_save(municipality=municipality, actor=None)
@@ -247,17 +250,19 @@ def test_residence_code_is_stored_never_shown_and_a_my_number_refused(
         signed_in.post(url, {**DETAILS, "residence_code": "１２３４５６７８９０１"}).status_code
         == 302
     )
-    household = Household.objects.get(pk=family[0].pk)
+    household = Household.objects.get(pk=household_and_child[0].pk)
     assert household.residence_code == "12345678901"
     assert signed_in.post(url, {**DETAILS, "residence_code": ""}).status_code == 302
-    assert Household.objects.get(pk=family[0].pk).residence_code == "12345678901"  # kept
+    assert (
+        Household.objects.get(pk=household_and_child[0].pk).residence_code == "12345678901"
+    )  # kept
     for page_url in (url, reverse("mypage_details")):
         assert "12345678901" not in signed_in.get(page_url).content.decode()
     entry = AuditLog.objects.filter(action="account.details_update").first()
     assert "12345678901" not in str(entry.detail)
 
 
-def test_a_child_cannot_be_older_than_the_guardian(signed_in, resident, family):
+def test_a_child_cannot_be_older_than_the_guardian(signed_in, resident, household_and_child):
     resident.birth_date = date(2015, 1, 1)  # as recorded, even if mistyped
     resident.save()
     response = signed_in.post(reverse("mypage_child_add"), {**CHILD, "birth_date": "2014-06-01"})
@@ -266,7 +271,7 @@ def test_a_child_cannot_be_older_than_the_guardian(signed_in, resident, family):
 
 
 def test_outside_address_allowed_when_the_municipality_allows_it(
-    signed_in, resident, family, municipality
+    signed_in, resident, household_and_child, municipality
 ):
     municipality.allow_outside_residents = True
     municipality.save()
@@ -289,11 +294,11 @@ CHILD = {
 }
 
 
-def test_add_a_child(signed_in, resident, family):
+def test_add_a_child(signed_in, resident, household_and_child):
     response = signed_in.post(reverse("mypage_child_add"), CHILD)
     assert response.status_code == 302, response.content.decode()
     child = Child.objects.get(first_name="はると")
-    assert child.household == family[0]
+    assert child.household == household_and_child[0]
     assert child.first_name_kana == "ハルト"
     assert child.birth_date == date(2023, 4, 1)
     assert AuditLog.objects.filter(action="child.create", target_id=str(child.pk)).exists()
@@ -307,15 +312,15 @@ def test_add_a_child(signed_in, resident, family):
         ("2023-02-30", ""),
     ],
 )
-def test_impossible_birth_dates_are_refused(signed_in, family, birth_date, message):
+def test_impossible_birth_dates_are_refused(signed_in, household_and_child, birth_date, message):
     response = signed_in.post(reverse("mypage_child_add"), {**CHILD, "birth_date": birth_date})
     assert response.status_code == 200
     assert message in str(response.context["form"].errors["birth_date"])  # "" for any message
     assert not Child.objects.filter(first_name="はると").exists()
 
 
-def test_edit_a_child(signed_in, family):
-    child = family[1]
+def test_edit_a_child(signed_in, household_and_child):
+    child = household_and_child[1]
     page = signed_in.get(reverse("mypage_child_edit", args=[child.pk])).content.decode()
     assert 'value="サクラ"' in page
     response = signed_in.post(
@@ -329,8 +334,8 @@ def test_edit_a_child(signed_in, family):
     assert "allergies" in entry.detail["fields"]
 
 
-def test_removing_a_child_asks_first(signed_in, family):
-    child = family[1]
+def test_removing_a_child_asks_first(signed_in, household_and_child):
+    child = household_and_child[1]
     url = reverse("mypage_child_remove", args=[child.pk])
     page = signed_in.get(url).content.decode()
     assert "山田 さくら" in page and 'method="post"' in page
@@ -342,7 +347,7 @@ def test_removing_a_child_asks_first(signed_in, family):
 
 # --- Email, phone, password -------------------------------------------------------------------
 def test_change_email_asks_for_the_password_then_verifies_the_new_address(
-    signed_in, resident, family
+    signed_in, resident, household_and_child
 ):
     url = reverse("mypage_email")
     response = signed_in.get(url)
@@ -409,7 +414,9 @@ def test_bad_phone_number_is_refused(signed_in, resident):
     assert 'value="12-34"' in response.content.decode()
 
 
-def test_change_password_asks_for_the_current_one_and_ends_other_sessions(resident, family):
+def test_change_password_asks_for_the_current_one_and_ends_other_sessions(
+    resident, household_and_child
+):
     this_browser, other_browser = Client(), Client()
     for browser in (this_browser, other_browser):
         browser.post(reverse("account_login"), {"login": resident.email, "password": TEST_PASSWORD})
@@ -442,7 +449,7 @@ def test_data_download_needs_the_password_again(signed_in):
 
 
 def test_download_json_has_everything_about_my_household(
-    signed_in, resident, family, other_resident
+    signed_in, resident, household_and_child, other_resident
 ):
     ChildFactory(first_name="よその子")  # another household's child
     AuthEvent.objects.create(user=resident, kind=AuthEvent.Kind.LOGIN_SUCCESS, ip_address="1.2.3.4")
@@ -461,7 +468,7 @@ def test_download_json_has_everything_about_my_household(
     assert AuditLog.objects.filter(action="account.data_export", detail__format="json").exists()
 
 
-def test_download_csv_opens_in_a_spreadsheet(signed_in, resident, family):
+def test_download_csv_opens_in_a_spreadsheet(signed_in, resident, household_and_child):
     reauthenticate(signed_in)
     response = signed_in.get(reverse("mypage_data_csv"))
     assert response.status_code == 200
@@ -475,9 +482,9 @@ def test_download_csv_opens_in_a_spreadsheet(signed_in, resident, family):
     assert ["guardian", "", "member_number", resident.member_number] in rows
 
 
-def test_download_csv_cannot_carry_a_formula(signed_in, resident, family):
+def test_download_csv_cannot_carry_a_formula(signed_in, resident, household_and_child):
     """What a resident typed reaches their spreadsheet as text, never a formula (issue 10.5)."""
-    _, child = family
+    _, child = household_and_child
     child.allergies = "=1+cmd|' /C calc'!A0"
     child.save()
     resident.first_name = "@SUM(1+1)"
@@ -505,8 +512,10 @@ def test_delete_needs_the_right_password(signed_in, resident):
     assert User.objects.filter(pk=resident.pk).exists()
 
 
-def test_delete_erases_the_household_and_keeps_logs_unlinked(signed_in, resident, family):
-    household, child = family
+def test_delete_erases_the_household_and_keeps_logs_unlinked(
+    signed_in, resident, household_and_child
+):
+    household, child = household_and_child
     event = AuthEvent.objects.create(
         user=resident, kind=AuthEvent.Kind.LOGIN_FAILURE, detail={"identifier": "hanako"}
     )
@@ -539,8 +548,8 @@ def test_delete_erases_the_household_and_keeps_logs_unlinked(signed_in, resident
     assert signed_in.get(reverse("mypage_deleted")).status_code == 200
 
 
-def test_delete_keeps_the_household_of_another_guardian(signed_in, resident, family):
-    household, child = family
+def test_delete_keeps_the_household_of_another_guardian(signed_in, resident, household_and_child):
+    household, child = household_and_child
     partner = UserFactory(household=household)
     page = signed_in.get(reverse("mypage_delete")).content.decode()
     assert "他の保護者" in page

@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def family(resident):
+def household_with_child(resident):
+    """The resident's household (kana names, a mobile phone) with one child, さくら."""
     household = HouseholdFactory()
     resident.household = household
     resident.last_name_kana, resident.first_name_kana = "ヤマダ", "ハナコ"
@@ -34,7 +35,7 @@ def go(page, path):
     assert response is not None and response.status == 200, (path, response and response.status)
 
 
-def test_mypage_details_and_children_on_a_phone(page, resident, family):
+def test_mypage_details_and_children_on_a_phone(page, resident, household_with_child):
     AnnouncementFactory(title="予防接種のお知らせ")
     resident.details_confirmed_at = timezone.now() - timedelta(days=400)
     resident.save()
@@ -104,7 +105,9 @@ def test_mypage_details_and_children_on_a_phone(page, resident, family):
     expect(page.locator("main")).not_to_contain_text("登録内容に変わりはありませんか")
 
 
-def test_phone_change_asks_for_the_password_again_in_english(page_en, resident, family):
+def test_phone_change_asks_for_the_password_again_in_english(
+    page_en, resident, household_with_child
+):
     page = page_en
     login(page, resident)
     go(page, reverse("mypage"))
@@ -138,7 +141,7 @@ def test_phone_change_asks_for_the_password_again_in_english(page_en, resident, 
     assert download.value.suggested_filename.endswith(".csv")
 
 
-def test_delete_my_account(page, resident, family):
+def test_delete_my_account(page, resident, household_with_child):
     login(page, resident)
     go(page, reverse("mypage_delete"))
     expect(page.locator("main")).to_contain_text("削除されるもの")

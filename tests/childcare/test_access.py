@@ -143,8 +143,8 @@ def test_the_family_sees_its_booking(client, world, resident):
 def test_every_childcare_url_is_listed_here():
     names = set()
     for prefix, namespace in (("childcare/", "childcare"), ("staff/childcare/", "childcare_staff")):
-        resolver = get_resolver().namespace_dict[namespace][1]
+        mounted, resolver = get_resolver().namespace_dict[namespace]
+        assert mounted == prefix, f"{namespace} moved to {mounted}: check the lists below"
         names |= {f"{namespace}:{p.name}" for p in resolver.url_patterns}
-        assert prefix
     listed = {n for n, _, _ in RESIDENT_OWN + STAFF_OWN} | RESIDENT_SCOPED | STAFF_SCOPED
     assert names == listed, f"not listed: {sorted(names - listed)}; stale: {sorted(listed - names)}"

@@ -31,21 +31,12 @@ def make_family(municipality):
 
 
 @pytest.fixture
-def family(make_family):
+def applicant(make_family):
+    """A resident who applies: a household with one child of 20 months."""
     return make_family()
 
 
 @pytest.fixture
-def other_family(make_family):
+def other_applicant(make_family):
+    """Another household, like `applicant` (for "not yours: 404")."""
     return make_family()
-
-
-@pytest.fixture
-def municipal_staff(municipal_staff):
-    """Staff reach the back office only with an authenticator app (or passkey) set up."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    if not Authenticator.objects.filter(user=municipal_staff).exists():
-        TOTP.activate(municipal_staff, generate_totp_secret())
-    return municipal_staff

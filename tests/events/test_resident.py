@@ -54,10 +54,10 @@ def test_list_anonymous_shows_upcoming_events_with_places(client, municipality):
     assert "2 places left" in response.text or "残り 2" in response.text or event.capacity == 2
 
 
-def test_list_for_my_children_is_the_default_when_signed_in(client, family):
+def test_list_for_my_children_is_the_default_when_signed_in(client, applicant):
     EventFactory(title="赤ちゃん講座", min_age_months=0, max_age_months=11)
     EventFactory(title="よちよち講座", min_age_months=12, max_age_months=24)
-    client.force_login(family)
+    client.force_login(applicant)
     response = client.get(reverse("events:list"))
     assert "よちよち講座" in response.text
     assert "赤ちゃん講座" not in response.text
@@ -65,7 +65,7 @@ def test_list_for_my_children_is_the_default_when_signed_in(client, family):
     assert "赤ちゃん講座" in response.text
 
 
-def test_list_filters_date_place_and_free_places(client, family, other_family):
+def test_list_filters_date_place_and_free_places(client, applicant, other_applicant):
     soon = EventFactory(title="すぐの講座", capacity=1)
     later = EventFactory(
         title="来月の講座",
@@ -73,7 +73,7 @@ def test_list_filters_date_place_and_free_places(client, family, other_family):
         starts_at=timezone.now() + timedelta(days=40),
         ends_at=timezone.now() + timedelta(days=40, hours=1),
     )
-    _apply(client, other_family, soon)
+    _apply(client, other_applicant, soon)
     client.logout()
     url = reverse("events:list")
     response = client.get(url, {"free_only": "on"})
@@ -86,19 +86,19 @@ def test_list_filters_date_place_and_free_places(client, family, other_family):
     assert later.pk
 
 
-def test_list_query_count_does_not_grow_with_events(client, family, other_family):
+def test_list_query_count_does_not_grow_with_events(client, applicant, other_applicant):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client.force_login(family)
+    client.force_login(applicant)
     url = reverse("events:list")
     EventFactory()
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         client.get(url)
     for _ in range(15):
-        _apply(client, other_family, EventFactory())
-    client.force_login(family)
+        _apply(client, other_applicant, EventFactory())
+    client.force_login(applicant)
     client.get(url)
     with CaptureQueriesContext(connection) as many:
         client.get(url)
@@ -149,24 +149,28 @@ def test_people_capacity_counts_children_and_adults(client, make_family):
     assert statuses[second.household_id] == Application.Status.WAITLISTED
 
 
-def test_one_application_per_household(client, family):
+def test_one_application_per_household(client, applicant):
     event = EventFactory()
-    _apply(client, family, event)
-    response = _apply(client, family, event)
+    _apply(client, applicant, event)
+    response = _apply(client, applicant, event)
     assert response.status_code == 302  # sent to the existing application
     assert Application.objects.filter(event=event).count() == 1
 
 
-def test_unique_constraint_backs_duplicates(family):
+def test_unique_constraint_backs_duplicates(applicant):
     from django.db import IntegrityError, transaction
 
     event = EventFactory()
     Application.objects.create(
-        event=event, household=family.household, user=family, people=1, status="confirmed"
+        event=event, household=applicant.household, user=applicant, people=1, status="confirmed"
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Application.objects.create(
-            event=event, household=family.household, user=family, people=1, status="waitlisted"
+            event=event,
+            household=applicant.household,
+            user=applicant,
+            people=1,
+            status="waitlisted",
         )
 
 
@@ -181,35 +185,35 @@ def test_wrong_age_keeps_what_was_typed(client, make_family):
     assert not Application.objects.exists()
 
 
-def test_per_family_limit(client, family):
+def test_per_family_limit(client, applicant):
     event = EventFactory(per_family_limit=2)
-    response = _apply(client, family, event, adults="3")
+    response = _apply(client, applicant, event, adults="3")
     assert response.status_code == 200
     assert 'value="3"' in response.text
     assert not Application.objects.exists()
 
 
-def test_bad_adults_number_is_explained(client, family):
+def test_bad_adults_number_is_explained(client, applicant):
     event = EventFactory()
-    response = _apply(client, family, event, adults="たくさん")
+    response = _apply(client, applicant, event, adults="たくさん")
     assert response.status_code == 200
     assert 'value="たくさん"' in response.text
     assert not Application.objects.exists()
 
 
-def test_window_closed_and_not_yet_open(client, family):
+def test_window_closed_and_not_yet_open(client, applicant):
     closed = EventFactory(applications_close_at=timezone.now() - timedelta(minutes=1))
-    response = _apply(client, family, closed)
+    response = _apply(client, applicant, closed)
     assert response.status_code == 200 and not Application.objects.exists()
     later = EventFactory(applications_open_at=timezone.now() + timedelta(days=1))
-    response = _apply(client, family, later)
+    response = _apply(client, applicant, later)
     assert response.status_code == 200 and not Application.objects.exists()
 
 
-def test_cannot_bring_another_households_child(client, family, other_family):
+def test_cannot_bring_another_households_child(client, applicant, other_applicant):
     event = EventFactory()
-    other_child = other_family.household.children.get()
-    response = _apply(client, family, event, children=[other_child.pk])
+    other_child = other_applicant.household.children.get()
+    response = _apply(client, applicant, event, children=[other_child.pk])
     assert response.status_code == 200
     assert not Application.objects.exists()
 
@@ -230,11 +234,11 @@ def test_my_applications_statuses_and_ics(client, make_family):
     assert "BEGIN:VEVENT" in body and "SUMMARY:ベビーマッサージ" in body and "\r\n" in body
 
 
-def test_another_household_gets_404_on_every_application_url(client, family, other_family):
+def test_another_household_gets_404_on_every_application_url(client, applicant, other_applicant):
     event = EventFactory()
-    _apply(client, family, event)
+    _apply(client, applicant, event)
     application = Application.objects.get()
-    client.force_login(other_family)
+    client.force_login(other_applicant)
     for name in ("application_detail", "application_cancel", "application_ics"):
         url = reverse(f"events:{name}", args=[application.pk])
         assert client.get(url).status_code == 404, name
@@ -245,23 +249,23 @@ def test_another_household_gets_404_on_every_application_url(client, family, oth
     assert application.status == Application.Status.CONFIRMED
 
 
-def test_resident_without_household_gets_404(client, resident, family):
+def test_resident_without_household_gets_404(client, resident, applicant):
     event = EventFactory()
-    _apply(client, family, event)
+    _apply(client, applicant, event)
     application = Application.objects.get()
     client.force_login(resident)
     url = reverse("events:application_detail", args=[application.pk])
     assert client.get(url).status_code == 404
 
 
-def test_cancel_until_deadline(client, family):
+def test_cancel_until_deadline(client, applicant):
     event = EventFactory(
         starts_at=timezone.now() + timedelta(hours=30),
         ends_at=timezone.now() + timedelta(hours=31),
         applications_close_at=timezone.now() + timedelta(hours=20),
         cancel_hours_before=24,
     )
-    _apply(client, family, event)
+    _apply(client, applicant, event)
     application = Application.objects.get()
     url = reverse("events:application_cancel", args=[application.pk])
     assert client.get(url).status_code == 200
@@ -272,14 +276,14 @@ def test_cancel_until_deadline(client, family):
     assert Notification.objects.filter(kind="events.application_cancelled").count() == 1
 
 
-def test_cancel_after_deadline_is_refused(client, family):
+def test_cancel_after_deadline_is_refused(client, applicant):
     event = EventFactory(
         starts_at=timezone.now() + timedelta(hours=10),
         ends_at=timezone.now() + timedelta(hours=11),
         applications_close_at=timezone.now() + timedelta(hours=5),
         cancel_hours_before=24,
     )
-    _apply(client, family, event)
+    _apply(client, applicant, event)
     application = Application.objects.get()
     response = client.post(reverse("events:application_cancel", args=[application.pk]), follow=True)
     assert response.status_code == 200
@@ -287,7 +291,7 @@ def test_cancel_after_deadline_is_refused(client, family):
     assert application.status == Application.Status.CONFIRMED
 
 
-def test_reminder_the_day_before_exactly_once(client, family):
+def test_reminder_the_day_before_exactly_once(client, applicant):
     from django.core.management import call_command
 
     tomorrow = timezone.localtime() + timedelta(days=1)
@@ -296,7 +300,7 @@ def test_reminder_the_day_before_exactly_once(client, family):
         ends_at=tomorrow + timedelta(hours=1),
         applications_close_at=tomorrow - timedelta(hours=12),
     )
-    _apply(client, family, event)
+    _apply(client, applicant, event)
     call_command("events_send_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
     call_command("events_send_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert Notification.objects.filter(kind="events.reminder").count() == 1

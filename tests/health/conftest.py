@@ -17,7 +17,7 @@ def schedule(db):
 
 
 @pytest.fixture
-def family(resident, schedule):
+def resident_with_baby_and_toddler(resident, schedule):
     """The resident's household with a baby (10 weeks) and a toddler (20 months)."""
     today = timezone.localdate()
     resident.household = HouseholdFactory(postal_code="1000001", town="千代田")

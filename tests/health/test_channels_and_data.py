@@ -85,8 +85,8 @@ def test_urgent_sms_only_to_a_mobile_number(resident):
     ]
 
 
-def test_a_vaccine_window_closing_within_a_week_is_urgent(family):
-    resident, _baby, toddler = family
+def test_a_vaccine_window_closing_within_a_week_is_urgent(resident_with_baby_and_toddler):
+    resident, _baby, toddler = resident_with_baby_and_toddler
     resident.phone = "+819012345678"
     resident.save()
     NotificationPreference.objects.create(user=resident, email=True, sms_urgent=True)

@@ -11,8 +11,8 @@ from kosodate.health.selectors import checkups_for_child
 pytestmark = pytest.mark.django_db
 
 
-def test_upcoming_checkups_for_a_baby(family):
-    _, baby, _ = family  # 10 weeks old
+def test_upcoming_checkups_for_a_baby(resident_with_baby_and_toddler):
+    _, baby, _ = resident_with_baby_and_toddler  # 10 weeks old
     today = baby.birth_date + timedelta(weeks=10)
     codes = [line.checkup.code for line in checkups_for_child(child=baby, today=today)]
     # The 1-month checkup's window has closed; the 3–4-month one (group) and the 6–7-month one
@@ -20,8 +20,8 @@ def test_upcoming_checkups_for_a_baby(family):
     assert codes == ["m3", "m6"]
 
 
-def test_group_checkup_shows_the_session_for_the_childs_birth_date(family):
-    _, baby, _ = family
+def test_group_checkup_shows_the_session_for_the_childs_birth_date(resident_with_baby_and_toddler):
+    _, baby, _ = resident_with_baby_and_toddler
     checkup = Checkup.objects.get(code="m3")
     mine = CheckupSession.objects.create(
         checkup=checkup,

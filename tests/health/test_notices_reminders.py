@@ -26,8 +26,8 @@ def notice(title, **kwargs):
     return HealthNotice.objects.create(title=title, body="本文", **kwargs)
 
 
-def test_notices_match_a_childs_age_area_and_situation(family):
-    resident, _baby, _toddler = family  # 2 months and 20 months
+def test_notices_match_a_childs_age_area_and_situation(resident_with_baby_and_toddler):
+    resident, _baby, _toddler = resident_with_baby_and_toddler  # 2 months and 20 months
     household = resident.household
     baby_class = notice("赤ちゃん教室", age_from_months=0, age_to_months=6)
     toddler_class = notice("1歳半の歯科健診", age_from_months=18, age_to_months=23)
@@ -45,8 +45,8 @@ def test_notices_match_a_childs_age_area_and_situation(family):
     assert twins in notices_for_household(household=household)
 
 
-def test_notices_newest_first(family):
-    resident, _, _ = family
+def test_notices_newest_first(resident_with_baby_and_toddler):
+    resident, _, _ = resident_with_baby_and_toddler
     older = notice("古い", published_at=timezone.now() - timedelta(days=3))
     newer = notice("新しい", published_at=timezone.now() - timedelta(days=1))
     assert notices_for_household(household=resident.household) == [newer, older]
@@ -56,17 +56,19 @@ def test_no_household_no_notices(resident):
     assert notices_for_household(household=None) == []
 
 
-def _due_soon(family):
+def _due_soon(resident_with_baby_and_toddler):
     """The toddler (20 months) has no MR 1st dose: free until the day before the 2nd birthday,
     which is more than 30 days off; move the birth date so it closes in 10 days."""
-    resident, _baby, toddler = family
+    resident, _baby, toddler = resident_with_baby_and_toddler
     toddler.birth_date = timezone.localdate() - timedelta(days=730 - 10)
     toddler.save()
     return resident, toddler
 
 
-def test_vaccine_reminder_goes_out_once(family, django_capture_on_commit_callbacks):
-    resident, toddler = _due_soon(family)
+def test_vaccine_reminder_goes_out_once(
+    resident_with_baby_and_toddler, django_capture_on_commit_callbacks
+):
+    resident, toddler = _due_soon(resident_with_baby_and_toddler)
     with django_capture_on_commit_callbacks():
         first = reminders_send()
     assert first >= 1
@@ -81,22 +83,22 @@ def test_vaccine_reminder_goes_out_once(family, django_capture_on_commit_callbac
     assert ReminderSent.objects.count() == first
 
 
-def test_reminder_claim_is_compare_and_swap(family):
-    _, baby, _ = family
+def test_reminder_claim_is_compare_and_swap(resident_with_baby_and_toddler):
+    _, baby, _ = resident_with_baby_and_toddler
     assert reminder_claim(child=baby, kind="checkup", key="session:1") is True
     assert reminder_claim(child=baby, kind="checkup", key="session:1") is False
 
 
-def test_reminders_follow_channel_preferences(family):
-    resident, _toddler = _due_soon(family)
+def test_reminders_follow_channel_preferences(resident_with_baby_and_toddler):
+    resident, _toddler = _due_soon(resident_with_baby_and_toddler)
     NotificationPreference.objects.create(user=resident, email=False)
     reminders_send()
     assert Notification.objects.filter(user=resident).exists()  # in-app always
     assert not OutboundMessage.objects.filter(user=resident).exists()
 
 
-def test_checkup_session_reminder(family):
-    resident, baby, _ = family
+def test_checkup_session_reminder(resident_with_baby_and_toddler):
+    resident, baby, _ = resident_with_baby_and_toddler
     checkup = Checkup.objects.get(code="m3")
     session = CheckupSession.objects.create(
         checkup=checkup,
@@ -111,8 +113,8 @@ def test_checkup_session_reminder(family):
     assert Notification.objects.filter(user=resident, kind="health.checkup_reminder").count() == 1
 
 
-def test_completed_vaccine_gets_no_reminder(family):
-    resident, toddler = _due_soon(family)
+def test_completed_vaccine_gets_no_reminder(resident_with_baby_and_toddler):
+    resident, toddler = _due_soon(resident_with_baby_and_toddler)
     dose_record(
         user=resident,
         child=toddler,
@@ -123,10 +125,10 @@ def test_completed_vaccine_gets_no_reminder(family):
     assert not Notification.objects.filter(user=resident, title__contains="MR").exists()
 
 
-def test_the_background_task_sends_each_reminder_once(family):
+def test_the_background_task_sends_each_reminder_once(resident_with_baby_and_toddler):
     from kosodate.health.tasks import health_send_reminders_task
 
-    resident, _toddler = _due_soon(family)
+    resident, _toddler = _due_soon(resident_with_baby_and_toddler)
     assert health_send_reminders_task.call() >= 1
     assert health_send_reminders_task.call() == 0
     assert Notification.objects.filter(user=resident, title__contains="MR").count() == 1

@@ -17,15 +17,17 @@ CHILD_URLS = ["health_child", "health_child_print", "health_child_ics", "health_
 
 
 @pytest.mark.parametrize("name", CHILD_URLS)
-def test_another_households_child_is_404(client, family, other_child, name):
-    resident, baby, _ = family
+def test_another_households_child_is_404(client, resident_with_baby_and_toddler, other_child, name):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     assert client.get(reverse(name, args=[other_child.pk])).status_code == 404
     assert client.get(reverse(name, args=[baby.pk])).status_code == 200
 
 
-def test_another_households_dose_cannot_be_removed(client, family, other_child, other_resident):
-    resident, baby, _ = family
+def test_another_households_dose_cannot_be_removed(
+    client, resident_with_baby_and_toddler, other_child, other_resident
+):
+    resident, baby, _ = resident_with_baby_and_toddler
     dose = dose_record(
         user=other_resident,
         child=other_child,
@@ -49,16 +51,16 @@ def test_pages_need_sign_in(client, name):
     assert reverse("account_login") in response["Location"]
 
 
-def test_home_lists_each_child_with_what_is_due(client, family):
-    resident, baby, toddler = family
+def test_home_lists_each_child_with_what_is_due(client, resident_with_baby_and_toddler):
+    resident, baby, toddler = resident_with_baby_and_toddler
     client.force_login(resident)
     page = client.get(reverse("health_home")).content.decode()
     assert baby.full_name in page and toddler.full_name in page
     assert "ロタウイルス" in page  # the baby (10 weeks) is due for rotavirus
 
 
-def test_child_timeline_shows_status_and_windows(client, family):
-    resident, baby, _ = family
+def test_child_timeline_shows_status_and_windows(client, resident_with_baby_and_toddler):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
     assert 'data-vaccine="pcv"' in page
@@ -66,8 +68,8 @@ def test_child_timeline_shows_status_and_windows(client, family):
     assert "BCG" in page
 
 
-def test_tick_off_a_dose_and_the_next_one_appears(client, family):
-    resident, baby, _ = family
+def test_tick_off_a_dose_and_the_next_one_appears(client, resident_with_baby_and_toddler):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     given = baby.birth_date + timedelta(weeks=9)
     response = client.post(
@@ -80,24 +82,26 @@ def test_tick_off_a_dose_and_the_next_one_appears(client, family):
     assert "初回2回目" in page
 
 
-def test_dose_dates_are_validated_and_typed_values_kept(client, family):
-    resident, baby, _ = family
+def test_dose_dates_are_validated_and_typed_values_kept(client, resident_with_baby_and_toddler):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     url = reverse("health_dose_add", args=[baby.pk])
     before_birth = (baby.birth_date - timedelta(days=1)).isoformat()
     response = client.post(url, {"vaccine": "pcv", "given_on": before_birth})
     assert response.status_code == 200
-    assert (
-        "before the child" in response.content.decode() or "生年月日" in response.content.decode()
-    )
+    page = response.content.decode()
+    assert "生年月日より前の日付です。" in page  # the message, in the resident's language
+    assert f'value="{before_birth}"' in page  # what was typed is kept
     future = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = client.post(url, {"vaccine": "pcv", "given_on": future})
     assert response.status_code == 200
     assert not DoseRecord.objects.exists()
 
 
-def test_too_early_dose_is_warned_then_recorded_when_confirmed(client, family):
-    resident, baby, _ = family
+def test_too_early_dose_is_warned_then_recorded_when_confirmed(
+    client, resident_with_baby_and_toddler
+):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     url = reverse("health_dose_add", args=[baby.pk])
     early = (baby.birth_date + timedelta(weeks=3)).isoformat()  # pcv starts at 2 months
@@ -113,8 +117,8 @@ def test_too_early_dose_is_warned_then_recorded_when_confirmed(client, family):
     assert DoseRecord.objects.count() == 1
 
 
-def test_full_width_date_is_accepted(client, family):
-    resident, baby, _ = family
+def test_full_width_date_is_accepted(client, resident_with_baby_and_toddler):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     given = baby.birth_date + timedelta(weeks=9)
     typed = given.strftime("%Y/%m/%d").translate(
@@ -126,8 +130,8 @@ def test_full_width_date_is_accepted(client, family):
     assert response.status_code == 302
 
 
-def test_ics_export(client, family):
-    resident, baby, _ = family
+def test_ics_export(client, resident_with_baby_and_toddler):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     response = client.get(reverse("health_child_ics", args=[baby.pk]))
     assert response["Content-Type"].startswith("text/calendar")
@@ -137,8 +141,8 @@ def test_ics_export(client, family):
     assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
 
 
-def test_preferences_are_saved(client, family):
-    resident, _, _ = family
+def test_preferences_are_saved(client, resident_with_baby_and_toddler):
+    resident, _, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     response = client.post(
         reverse("health_preferences"), {"sms_urgent": "on", "situations": ["multiple_birth"]}
@@ -214,10 +218,14 @@ def test_staff_correct_a_schedule_row(client, municipal_staff, resident, schedul
     assert client.get(reverse("staff_health_rule_edit", args=[999999])).status_code == 404
 
 
-def test_staff_add_and_remove_a_group_checkup_date(client, municipal_staff, family):
+def test_staff_add_and_remove_a_group_checkup_date(
+    client, municipal_staff, resident_with_baby_and_toddler
+):
     from kosodate.health.models import Checkup, CheckupSession
 
-    resident, baby, _ = family  # 10 weeks: the 3–4-month checkup opens within weeks
+    resident, baby, _ = (
+        resident_with_baby_and_toddler  # 10 weeks: the 3–4-month checkup opens within weeks
+    )
     m3 = Checkup.objects.get(code="m3")
     url = reverse("staff_health_session_create")
     client.force_login(resident)
@@ -259,8 +267,10 @@ def test_staff_add_and_remove_a_group_checkup_date(client, municipal_staff, fami
     assert client.post(delete).status_code == 404
 
 
-def test_my_page_shows_the_notices_for_my_children(client, family, municipality):
-    resident, _baby, _toddler = family  # 10 weeks and 20 months
+def test_my_page_shows_the_notices_for_my_children(
+    client, resident_with_baby_and_toddler, municipality
+):
+    resident, _baby, _toddler = resident_with_baby_and_toddler  # 10 weeks and 20 months
     HealthNotice.objects.create(title="赤ちゃん教室", body="0〜6か月", age_to_months=6)
     HealthNotice.objects.create(title="就学前健診", body="5歳", age_from_months=60)
     client.force_login(resident)
@@ -275,7 +285,9 @@ def test_my_page_shows_the_notices_for_my_children(client, family, municipality)
     assert "赤ちゃん教室" not in client.get(reverse("mypage")).content.decode()
 
 
-def test_staff_see_the_legal_wording_and_the_example_childs_dates(client, municipal_staff, family):
+def test_staff_see_the_legal_wording_and_the_example_childs_dates(
+    client, municipal_staff, resident_with_baby_and_toddler
+):
     from kosodate.health.models import ScheduleRule
 
     rule = ScheduleRule.objects.get(vaccine__code="pcv", band_from="2m", dose_number=3)
@@ -316,8 +328,10 @@ def test_staff_see_the_legal_wording_and_the_example_childs_dates(client, munici
     assert rule.last_until == "24m"
 
 
-def test_hbig_answer_takes_hepatitis_b_out_of_the_routine_schedule(client, family, other_child):
-    resident, baby, _ = family
+def test_hbig_answer_takes_hepatitis_b_out_of_the_routine_schedule(
+    client, resident_with_baby_and_toddler, other_child
+):
+    resident, baby, _ = resident_with_baby_and_toddler
     client.force_login(resident)
     url = reverse("health_child_hepb", args=[baby.pk])
     assert client.post(reverse("health_child_hepb", args=[other_child.pk])).status_code == 404
@@ -332,7 +346,9 @@ def test_hbig_answer_takes_hepatitis_b_out_of_the_routine_schedule(client, famil
     assert 'data-vaccine="hepb"' in page and "health-line--not_routine" not in page
 
 
-def test_staff_schedule_list_reads_each_row_in_the_laws_wording(client, municipal_staff, family):
+def test_staff_schedule_list_reads_each_row_in_the_laws_wording(
+    client, municipal_staff, resident_with_baby_and_toddler
+):
     client.force_login(municipal_staff)
     page = client.get(reverse("staff_health_schedule")).content.decode()
     assert "生後7月に至った日の翌日から 生後12月に至るまで" in page  # a later pneumococcal plan
