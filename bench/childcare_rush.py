@@ -9,8 +9,8 @@ availability page with 50 facilities × a year of bookings (query count and late
 
 Everything runs on 127.0.0.1: a database of its own (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/kosodate_childcare_bench, created and migrated if missing),
-Redis DB 7 (BENCH_REDIS_URL). The HTTP client, the bare view (bench/events_urls.py, selected by
-bench/events_settings.py) and the CPU accounting are shared with bench/events_rush.py. Every
+Redis DB 7 (BENCH_REDIS_URL). The HTTP client, the server, the bare view (bench/urls.py) and the
+CPU accounting are bench/harness.py, shared with bench/events_rush.py. Every
 household sends one real POST of the booking form (session cookie, CSRF token, its child, a
 reason, the pickup person) and counts as answered when it is redirected to its booking's page —
 confirmed (the facility confirms at once while places are free) or on the waiting list. The
@@ -21,26 +21,12 @@ import argparse
 import asyncio
 import json
 import os
-import random
-import secrets
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.events_rush import (  # noqa: E402 (after the path is set)
-    PYTHON,
-    bench_env,
-    cpu_snapshot,
-    cpu_used,
-    ensure_database,
-    http,
-    pct,
-    run_bare,
-)
+from bench import harness
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/kosodate_childcare_bench"
 FACILITY = "ベンチ保育園"
@@ -48,79 +34,10 @@ AVAILABILITY_PREFIX = "ベンチ施設"
 
 
 # --- Inside Django (run as a subprocess with the bench settings) --------------------------------
-def _municipality() -> None:
-    from kosodate.core.models import Municipality
-
-    Municipality.objects.get_or_create(
-        pk=1,
-        defaults={
-            "name": "こもれび市",
-            "code": "131016",
-            "counter_name": "こども家庭課",
-            "counter_address": "市役所2階",
-            "counter_phone": "03-0000-1234",
-            "counter_hours": "平日 8:30〜17:15",
-        },
-    )
-
-
-def _households(count: int) -> list:
-    """`count` residents (bench00000…), each with a household and a child of about 16 months."""
-    from datetime import timedelta
-
-    from allauth.account.models import EmailAddress
-    from django.utils import timezone
-
-    from kosodate.accounts.models import Child, Household, User
-
-    existing = User.objects.filter(username__startswith="bench").count()
-    if existing < count:
-        today = timezone.localdate()
-        households = Household.objects.bulk_create(
-            [
-                Household(
-                    postal_code="1000001", prefecture="東京都", city="こもれび市", street=f"{n}"
-                )
-                for n in range(existing, count)
-            ]
-        )
-        users = []
-        for n, household in zip(range(existing, count), households, strict=True):
-            user = User(
-                username=f"bench{n:05d}",
-                email=f"bench{n:05d}@example.jp",
-                last_name="山田",
-                first_name=f"{n}",
-                household=household,
-            )
-            user.set_unusable_password()
-            users.append(user)
-        users = User.objects.bulk_create(users)
-        EmailAddress.objects.bulk_create(
-            [EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users]
-        )
-        Child.objects.bulk_create(
-            [
-                Child(
-                    household=household,
-                    last_name="山田",
-                    first_name="さくら",
-                    last_name_kana="ヤマダ",
-                    first_name_kana="サクラ",
-                    birth_date=today - timedelta(days=500),
-                    sex=Child.Sex.FEMALE,
-                )
-                for household in households
-            ]
-        )
-    return list(User.objects.filter(username__startswith="bench").order_by("username")[:count])
-
-
 def prepare(households: int, places: int) -> dict:
     """Residents signed in (sessions in Redis), their children registered with a facility that
     confirms at once, and a bookable day with `places` places for their age."""
     from django.conf import settings
-    from django.test import Client
     from django_tasks_db.models import DBTaskResult
 
     from kosodate.accounts.models import Child
@@ -128,8 +45,8 @@ def prepare(households: int, places: int) -> dict:
     from kosodate.childcare.models import Booking, Facility, FacilityDay, Registration
     from kosodate.core.models import Notification, OutboundMessage
 
-    _municipality()
-    users = _households(households)
+    harness.municipality()
+    users = harness.households(households)
     facility, _ = Facility.objects.get_or_create(
         name=FACILITY,
         defaults={
@@ -166,24 +83,10 @@ def prepare(households: int, places: int) -> dict:
         ]
     )
     day = _bookable_day(R, facility)
-    clients = []
-    for user in users:
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(user)
-        # The family has the page open before the rush, as a real one would: its session's
-        # first request (the sessions-list row, the terms check) is not part of the rush.
-        warm = client.get(f"/childcare/facilities/{facility.pk}/")
-        assert warm.status_code == 200, warm.status_code
-        clients.append(
-            {
-                "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "child": children[user.household_id],
-            }
-        )
     return {
         "facility": facility.pk,
         "day": day.isoformat(),
-        "clients": clients,
+        "clients": harness.signed_in(users, page=f"/childcare/facilities/{facility.pk}/"),
         "cookie": settings.SESSION_COOKIE_NAME,
     }
 
@@ -234,8 +137,8 @@ def prepare_availability(facilities: int, per_day: int) -> dict:
     from kosodate.childcare import rules as R
     from kosodate.childcare.models import Booking, BookingEvent, Facility, FacilityDay
 
-    _municipality()
-    users = _households(500)
+    harness.municipality()
+    users = harness.households(500)
     url = "/childcare/?band=age1_2&month=" + timezone.localdate().strftime("%Y-%m")
 
     def queries() -> int:
@@ -317,86 +220,10 @@ def prepare_availability(facilities: int, per_day: int) -> dict:
     }
 
 
-def in_django(argv: list[str]) -> None:
-    import django
-
-    django.setup()
-    if argv[0] == "prepare":
-        print(json.dumps(prepare(int(argv[1]), int(argv[2]))))
-    elif argv[0] == "verify":
-        print(json.dumps(verify(int(argv[1]))))
-    elif argv[0] == "availability":
-        print(json.dumps(prepare_availability(int(argv[1]), int(argv[2]))))
+STEPS = {"prepare": prepare, "verify": verify, "availability": prepare_availability}
 
 
-# --- The load -----------------------------------------------------------------------------------
-async def run_rush(port: int, setup: dict, concurrency: int, spread: float) -> dict:
-    semaphore = asyncio.Semaphore(concurrency)
-    latencies, errors, statuses = [], [], {}
-    path = f"/childcare/facilities/{setup['facility']}/book/send/"
-
-    async def one(client, delay):
-        if delay:
-            await asyncio.sleep(delay)
-        token = secrets.token_hex(16)  # an unmasked 32-character CSRF secret, also the cookie
-        body = (
-            f"csrfmiddlewaretoken={token}&date={setup['day']}&start=09%3A00&end=15%3A00"
-            f"&children={client['child']}&reason=work&pickup_person=%E6%AF%8D&notes="
-        ).encode()
-        headers = [
-            f"Cookie: {setup['cookie']}={client['session']}; csrftoken={token}",
-            "Content-Type: application/x-www-form-urlencoded",
-        ]
-        async with semaphore:
-            try:
-                status, location, elapsed = await http(
-                    port, "POST", path, headers=headers, body=body
-                )
-            except OSError as exc:
-                errors.append(repr(exc))
-                return
-        statuses[status] = statuses.get(status, 0) + 1
-        if status == 302 and "/childcare/bookings/" in location:
-            latencies.append(elapsed)
-        else:
-            errors.append(f"{status} {location}")
-
-    clients = list(setup["clients"])
-    random.shuffle(clients)
-    delays = [random.uniform(0, spread) if spread else 0 for _ in clients]
-    started = time.perf_counter()
-    await asyncio.gather(*(one(c, d) for c, d in zip(clients, delays, strict=True)))
-    wall = time.perf_counter() - started
-    return {
-        "households": len(clients),
-        "wall_s": wall,
-        "rps": len(clients) / wall,
-        "errors": len(errors),
-        "error_samples": errors[:5],
-        "statuses": statuses,
-        **pct(latencies),
-    }
-
-
-async def run_get(port: int, path: str, count: int, concurrency: int) -> dict:
-    semaphore = asyncio.Semaphore(concurrency)
-    latencies, errors = [], 0
-
-    async def one():
-        nonlocal errors
-        async with semaphore:
-            status, _, elapsed = await http(port, "GET", path)
-        if status == 200:
-            latencies.append(elapsed)
-        else:
-            errors += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(count)))
-    wall = time.perf_counter() - started
-    return {"requests": count, "rps": count / wall, "errors": errors, **pct(latencies)}
-
-
+# --- The run ------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=500)
@@ -415,98 +242,65 @@ def main() -> None:
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
-    env = bench_env(database_url, redis_url)
-    ensure_database(database_url)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--verbosity=0"], cwd=ROOT, env=env, check=True)
-    here = [PYTHON, __file__, "--in-django"]
+    env = harness.bench_env(database_url, redis_url)
+    harness.ensure_database(database_url)
+    harness.migrate(env)
+    setup = harness.django_step(__file__, env, "prepare", args.households, args.places)
 
-    def django(*argv) -> dict:
-        out = subprocess.run(
-            [*here, *map(str, argv)], cwd=ROOT, env=env, capture_output=True, text=True
+    def rush() -> dict:
+        return asyncio.run(
+            harness.run_posts(
+                args.port,
+                clients=setup["clients"],
+                cookie=setup["cookie"],
+                path=f"/childcare/facilities/{setup['facility']}/book/send/",
+                form=lambda client: (
+                    f"date={setup['day']}&start=09%3A00&end=15%3A00&children={client['child']}"
+                    "&reason=work&pickup_person=%E6%AF%8D&notes="
+                ),
+                answered="/childcare/bookings/",
+                concurrency=args.concurrency,
+                spread=args.spread,
+            )
         )
-        if out.returncode:
-            sys.stderr.write(out.stderr)
-            raise SystemExit(f"bench step {argv[0]!r} failed (its error output is above)")
-        return json.loads(out.stdout)
 
-    setup = django("prepare", args.households, args.places)
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi",
-            f"--bind=127.0.0.1:{args.port}",
-            f"--workers={args.workers}",
-            "--backlog=4096",
-            "--timeout=120",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     availability = None
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                status, _, _ = asyncio.run(http(args.port, "GET", "/bench/bare/"))
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.2)
-        database = database_url.rsplit("/", 1)[1]
-        asyncio.run(run_bare(args.port, 200, 20))  # warm every worker first
-        before = cpu_snapshot(server.pid, database)
-        bare = asyncio.run(run_bare(args.port, args.bare_requests, min(args.concurrency, 200)))
-        middle = cpu_snapshot(server.pid, database)
-        rush = asyncio.run(run_rush(args.port, setup, args.concurrency, args.spread))
-        time.sleep(0.5)
-        after = cpu_snapshot(server.pid, database)
-        checked = django("verify", setup["facility"])
+    with harness.serving(env, port=args.port, workers=args.workers) as server:
+        measured = harness.measure(
+            server,
+            database_url=database_url,
+            port=args.port,
+            bare_requests=args.bare_requests,
+            concurrency=args.concurrency,
+            rush=rush,
+        )
+        checked = harness.django_step(__file__, env, "verify", setup["facility"])
         if not args.skip_availability:
-            data = django("availability", args.facilities, args.per_day)
-            asyncio.run(run_get(args.port, data["url"], 20, 4))  # warm
-            page = asyncio.run(run_get(args.port, data["url"], args.availability_requests, 4))
+            data = harness.django_step(__file__, env, "availability", args.facilities, args.per_day)
+            asyncio.run(harness.run_get(args.port, data["url"], 20, 4))  # warm
+            page = asyncio.run(
+                harness.run_get(args.port, data["url"], args.availability_requests, 4)
+            )
             availability = {**data, "page": page}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    rush_result, bare = measured["rush"], measured["bare"]
     result = {
         "households": args.households,
         "places": args.places,
         "workers": args.workers,
         "spread_s": args.spread,
-        "rush": rush,
+        "rush": rush_result,
         "bare": bare,
-        "cpu_ms_per_bare_request": cpu_used(before, middle) / args.bare_requests * 1000,
-        "cpu_ms_per_booking": cpu_used(middle, after) / args.households * 1000,
-        "throughput_ratio_to_bare": rush["rps"] / bare["rps"],
+        "cpu_ms_per_bare_request": measured["bare_cpu_s"] / args.bare_requests * 1000,
+        "cpu_ms_per_booking": measured["rush_cpu_s"] / args.households * 1000,
+        "throughput_ratio_to_bare": rush_result["rps"] / bare["rps"],
         "database": checked,
         "availability": availability,
     }
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"rush: {args.households} households, {args.places} places, spread {args.spread}s")
-    print(
-        f"  answered in {rush['wall_s']:.2f} s, {rush['rps']:.0f} requests/s, "
-        f"errors {rush['errors']} {rush['error_samples']}"
-    )
-    print(
-        f"  latency p50 {rush.get('p50_ms', 0):.0f} ms, p95 {rush.get('p95_ms', 0):.0f} ms, "
-        f"p99 {rush.get('p99_ms', 0):.0f} ms, max {rush.get('max_ms', 0):.0f} ms"
-    )
-    print(
-        f"  CPU per booking request (gunicorn + PostgreSQL): {result['cpu_ms_per_booking']:.1f} ms"
-    )
-    print(
-        f"bare view: {bare['rps']:.0f} requests/s, p50 {bare.get('p50_ms', 0):.0f} ms, "
-        f"CPU {result['cpu_ms_per_bare_request']:.2f} ms/request, errors {bare['errors']}"
-    )
-    print(f"ratio (booking requests/s ÷ bare requests/s): {result['throughput_ratio_to_bare']:.3f}")
-    print(f"database: {checked}")
+    harness.print_rush(result, what="booking requests")
+    print(f"CPU per booking request (gunicorn + PostgreSQL): {result['cpu_ms_per_booking']:.1f} ms")
     if availability:
         page = availability["page"]
         print(
@@ -520,6 +314,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--in-django":
-        in_django(sys.argv[2:])
+        harness.in_django(STEPS, sys.argv[2:])
     else:
         main()
