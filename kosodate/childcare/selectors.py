@@ -51,13 +51,7 @@ def facility_get_public(*, pk: int) -> Facility:
     return facility
 
 
-# --- The family's own children, registrations and bookings -------------------------------------
-def household_children(*, user: User) -> QuerySet[Child]:
-    if user.household_id is None:
-        return Child.objects.none()
-    return Child.objects.filter(household_id=user.household_id).order_by("birth_date", "pk")
-
-
+# --- The family's own registrations and bookings (children: accounts.selectors) ----------------
 def registrations_for_household(*, user: User) -> list[Registration]:
     if user.household_id is None:
         return []

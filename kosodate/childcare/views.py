@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
+from kosodate.accounts.selectors import household_children
 
 from . import calendar_ics, selectors, services
 from . import rules as R
@@ -22,7 +23,7 @@ from .models import AgeBand, Booking, Reason, Registration
 
 def _children(request):
     if request.user.is_authenticated and not request.user.is_back_office:
-        return list(selectors.household_children(user=request.user))
+        return list(household_children(user=request.user))
     return []
 
 
@@ -235,7 +236,7 @@ def facility_detail(request, pk: int):
 @resident_services_required
 def registration_create(request, pk: int):
     facility = selectors.facility_get_public(pk=pk)
-    children_qs = selectors.household_children(user=request.user)
+    children_qs = household_children(user=request.user)
     form = RegistrationForm(request.POST or None, facility=facility, children_qs=children_qs)
     if request.method == "POST" and form.is_valid():
         try:
@@ -281,7 +282,7 @@ def _booking_form(request, facility, data=None):
     return BookingForm(
         data,
         facility=facility,
-        children_qs=selectors.household_children(user=request.user),
+        children_qs=household_children(user=request.user),
         initial=initial,
     )
 

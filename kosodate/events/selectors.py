@@ -213,12 +213,6 @@ def event_participants(*, event: Event) -> list[Application]:
     )
 
 
-def household_children(*, household) -> list[Child]:
-    if household is None:
-        return []
-    return list(Child.objects.filter(household=household).order_by("birth_date", "pk"))
-
-
 def applications_upcoming_for_mypage(*, household, limit: int = 5) -> list[Application]:
     """For My Page's "Upcoming bookings": the family's applications for events still to come."""
     if household is None:

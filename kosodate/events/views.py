@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.models import Child
+from kosodate.accounts.selectors import household_children
 
 from . import selectors, services
 from .forms import ApplicationForm, EventFilterForm
@@ -28,7 +29,7 @@ def _signed_in_resident(request) -> bool:
 @require_safe
 def event_list(request):
     signed_in = _signed_in_resident(request)
-    children = selectors.household_children(household=request.user.household) if signed_in else []
+    children = list(household_children(user=request.user)) if signed_in else []
     data = request.GET.copy() if request.GET else None
     form = EventFilterForm(data, places=selectors.event_places(), signed_in=signed_in)
     filters = form.cleaned_data if form.is_valid() else {}
