@@ -61,12 +61,6 @@ def child_age_months(*, child: Child, on: date | None = None) -> int:
     return completed_months(child.birth_date, on or timezone.localdate())
 
 
-def household_children(*, user) -> list[Child]:
-    if user.household_id is None:
-        return []
-    return list(Child.objects.filter(household_id=user.household_id))
-
-
 # --- The family's side ------------------------------------------------------------------------
 def consultation_get_for_resident(*, user, pk: int) -> Consultation:
     """One of the household's consultations; anyone else's (or an anonymised one) is a 404."""

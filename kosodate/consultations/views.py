@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
+from kosodate.accounts.selectors import household_children
 from kosodate.core.access import is_resident
 
 from . import selectors, services
@@ -53,7 +54,7 @@ def home(request):
 def ask(request):
     _resident_only(request)
     rules = selectors.rules_get()
-    children = selectors.household_children(user=request.user)
+    children = list(household_children(user=request.user))
     form = AskForm(
         request.POST or None,
         request.FILES or None,
