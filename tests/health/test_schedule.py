@@ -402,3 +402,32 @@ def test_an_interval_of_27_days_is_never_allowed_before_the_28th_day(birth, gap)
     )
     assert check.warnings == [DoseProblem.TOO_EARLY]
     assert check.earliest == first + timedelta(days=28)
+
+
+# --- The issue's worked examples, through the engine -----------------------------------------
+@pytest.mark.parametrize(
+    ("birth", "first_day"),
+    [
+        (date(2013, 4, 1), date(2013, 5, 31)),  # rule 1 (事務連絡 H26.3.11's child)
+        (date(2020, 7, 31), date(2020, 9, 30)),  # rule 2
+        (date(2022, 12, 29), date(2023, 2, 28)),  # rule 2, common year
+        (date(2022, 12, 30), date(2023, 2, 28)),
+        (date(2022, 12, 31), date(2023, 2, 28)),
+    ],
+)
+def test_five_in_one_from_the_day_two_months_are_reached_rules_1_and_2(birth, first_day):
+    assert state("dpt_ipv_hib", birth=birth, today=birth).earliest == first_day
+
+
+@pytest.mark.parametrize(
+    ("code", "doses", "allowed"),
+    [
+        ("je1", [date(2026, 5, 1)], date(2026, 5, 8)),  # 6日 → +7
+        ("dpt_ipv_hib", [date(2026, 5, 1)], date(2026, 5, 22)),  # 20日 → +21
+        ("hepb", [date(2026, 5, 1)], date(2026, 5, 29)),  # 27日 → +28, the same weekday
+        ("hepb", [date(2026, 5, 1), date(2026, 6, 1)], date(2026, 9, 18)),  # 139日 → +140
+    ],
+)
+def test_intervals_of_n_days_are_n_plus_one_rule_7(code, doses, allowed):
+    birth = date(2025, 12, 1) if code != "je1" else date(2025, 1, 1)
+    assert state(code, birth=birth, today=doses[-1], doses=doses).earliest == allowed
