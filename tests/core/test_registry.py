@@ -135,7 +135,12 @@ def test_a_registered_service_appears_on_my_page_and_in_the_menus_while_switched
 
 
 def test_the_installed_apps_register_their_services_and_demo_loaders():
-    assert [s.key for s in registry.services()] == ["childcare", "events", "health"]
+    assert [s.key for s in registry.services()] == [
+        "childcare",
+        "events",
+        "consultations",
+        "health",
+    ]
     keys = [loader.key for loader in registry.demo_data_loaders()]
     assert keys[:3] == ["municipality", "accounts", "foundation"]
-    assert set(keys) >= {"health", "events", "childcare"}
+    assert set(keys) >= {"health", "events", "childcare", "consultations"}

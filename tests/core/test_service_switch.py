@@ -28,14 +28,23 @@ def test_the_top_page_links_each_service_that_is_on_and_never_one_not_built(clie
     assert f'href="{reverse("childcare:availability")}"' in body
     assert f'href="{reverse("events:list")}"' in body
     assert f'href="{reverse("health_home")}"' in body
-    # Family support and consultations have switches but no pages yet: never offered.
+    assert f'href="{reverse("consultations:home")}"' in body
+    # Family support has a switch but no pages yet: never offered.
     assert "Family support" not in body
-    assert "Consultations" not in body
 
     _switch_off(municipality, "childcare_enabled")
     body = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert reverse("childcare:availability") not in body
     assert f'href="{reverse("events:list")}"' in body
+
+
+def test_switched_off_consultations_answer_404(client, municipality, resident):
+    _switch_off(municipality, "consultations_enabled")
+    body = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert reverse("consultations:home") not in body
+    client.force_login(resident)
+    assert client.get(reverse("consultations:home")).status_code == 404
+    assert client.get(reverse("consultations_staff:queue")).status_code == 404
 
 
 def test_a_switched_off_service_answers_404_to_residents_and_staff(
