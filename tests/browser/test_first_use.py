@@ -112,3 +112,69 @@ def test_emails_and_the_footer_name_the_same_address(page, settings, resident):
     body = OutboundMessage.objects.filter(recipient=resident.email).latest("pk").body
     links = re.findall(r"https?://[^\s/]+", body)
     assert links and set(links) == {"http://127.0.0.1:8011"}, links
+
+
+def _menu_links(page) -> dict[str, str]:
+    menu = page.locator(".site-menu__list a")
+    return {
+        menu.nth(i).inner_text(): menu.nth(i).get_attribute("href") for i in range(menu.count())
+    }
+
+
+def test_the_signed_in_menu_leads_to_every_service_switched_on(
+    page, browser, live_server, resident, municipality
+):
+    """Item 2: a signed-in family reaches every service from the menu, on a 360 px phone, through
+    a menu button that works without JavaScript; the current service is aria-current."""
+    from django.utils import translation
+
+    from kosodate.core import registry
+
+    login(page, resident)
+    go(page, reverse("mypage"))
+    button = page.locator("header summary.site-menu__button")
+    expect(button).to_have_text("サービス")
+    expect(page.locator(".site-menu__list")).to_be_hidden()
+    button.click()
+    menu = page.locator(".site-menu__list")
+    expect(menu).to_be_visible()
+    box = menu.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    links = _menu_links(page)
+    with translation.override("ja"):
+        assert links == {
+            str(entry.label): reverse(entry.url_name)
+            for entry in registry.resident_menu_entries(municipality)
+        }
+    assert {
+        "一時預かり": reverse("childcare:availability"),
+        "講座・イベント": reverse("events:list"),
+        "予防接種・健診": reverse("health_home"),
+    }.items() <= links.items()
+    assert_accessible(page)
+    menu.get_by_role("link", name="講座・イベント").click()
+    page.wait_for_load_state()
+    assert page.url.split("?")[0].endswith(reverse("events:list"))
+    page.locator("header summary.site-menu__button").click()
+    expect(page.locator(".site-menu__list a[aria-current=page]")).to_have_text("講座・イベント")
+
+    # A service switched off leaves the menu.
+    municipality.events_enabled = False
+    municipality.save()
+    from django.core.cache import cache
+
+    cache.clear()
+    go(page, reverse("mypage"))
+    assert "講座・イベント" not in _menu_links(page)
+
+    # Without JavaScript the button opens the menu all the same.
+    context = browser.new_context(
+        java_script_enabled=False, locale="ja-JP", viewport={"width": 360, "height": 740}
+    )
+    bare = context.new_page()
+    bare.base_url = live_server.url
+    login(bare, resident)
+    go(bare, reverse("mypage"))
+    bare.locator("header summary.site-menu__button").click()
+    expect(bare.locator(".site-menu__list").get_by_role("link", name="一時預かり")).to_be_visible()
+    context.close()

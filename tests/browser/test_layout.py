@@ -352,7 +352,7 @@ def test_fields_link_their_help_and_errors(form_page):
     )
     # Labels sit above their field, with the required mark and no trailing colon.
     label = page.locator("label[for=id_email]")
-    assert label.inner_text().replace("\n", " ").strip() == "メール 必須"
+    assert label.inner_text().replace("\n", " ").strip() == "メールアドレス 必須"
     assert label.bounding_box()["y"] < email.bounding_box()["y"]
     # Radio buttons: a fieldset described by its error, a legend as its label.
     group = page.get_by_role("group", name="時間帯")
