@@ -9,9 +9,10 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.core.access import Role, back_office_required
@@ -29,7 +30,7 @@ from .forms import (
     OutcomeForm,
     SlotPublishForm,
 )
-from .models import Profession
+from .models import Consultation, Profession
 from .views import _photo_response
 
 
@@ -58,6 +59,8 @@ def queue(request, member):
     if profession not in Profession.values:
         profession = ""
     now = timezone.now()
+    rows = selectors.queue(member=member, view=view, profession=profession, now=now)
+    _queue_rows_label(rows, now)
     return render(
         request,
         "consultations/staff/queue.html",
@@ -66,9 +69,8 @@ def queue(request, member):
             "view": view,
             "profession": profession,
             "professions": Profession.choices,
-            "consultations": selectors.queue(
-                member=member, view=view, profession=profession, now=now
-            ),
+            "consultations": rows,
+            "detail_prefix": reverse("consultations_staff:queue"),
             "counts": selectors.queue_counts(member=member, now=now),
             "now": now,
             "views": [
@@ -80,6 +82,29 @@ def queue(request, member):
             ],
         },
     )
+
+
+def _queue_rows_label(rows, now) -> None:
+    """The queue's per-row words, each distinct one translated once: rendering {% url %},
+    {% blocktranslate count %} and get_FOO_display for a hundred rows was most of the page's
+    time (bench/consultations_queue.py)."""
+    statuses = {value: str(label) for value, label in Consultation.Status.choices}
+    ages: dict[int, str] = {}
+    counts: dict[int, str] = {}
+    for c in rows:
+        c.status_label = statuses[c.status]
+        if c.child_age_months not in ages:
+            ages[c.child_age_months] = ngettext(
+                "%(months)s month", "%(months)s months", c.child_age_months
+            ) % {"months": c.child_age_months}
+        c.age_label = ages[c.child_age_months]
+        if c.message_count not in counts:
+            counts[c.message_count] = ngettext(
+                "%(n)s message", "%(n)s messages", c.message_count
+            ) % {"n": c.message_count}
+        c.count_label = counts[c.message_count]
+        c.due_label = timezone.localtime(c.due_at).strftime("%m/%d %H:%M") if c.due_at else ""
+        c.is_overdue = c.status == Consultation.Status.WAITING_STAFF and c.due_at and c.due_at < now
 
 
 def _detail(request, member, consultation, *, forms=None, status=200):
