@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import registry, services
 from .forms import AnnouncementForm, MaintenanceWindowForm, MunicipalityForm
 from .models import Announcement, AuditLog, MaintenanceWindow, Municipality, OutboundMessage
 
@@ -49,13 +49,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
             _("Services"),
             {
                 "description": _("Which services this municipality offers."),
-                "fields": (
-                    "childcare_enabled",
-                    "events_enabled",
-                    "familysupport_enabled",
-                    "consultations_enabled",
-                    "health_info_enabled",
-                ),
+                "fields": Municipality.SERVICE_FLAGS,
             },
         ),
         (
@@ -81,6 +75,25 @@ class MunicipalityAdmin(admin.ModelAdmin):
         ),
     )
     readonly_fields = ("updated_at",)
+
+    def get_fieldsets(self, request, obj=None):
+        """A service's switch only for a service that is installed: switching on one that is
+        not would promise families something with nothing behind it."""
+        installed = {service.flag for service in registry.services()}
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": tuple(
+                        name
+                        for name in options["fields"]
+                        if name not in Municipality.SERVICE_FLAGS or name in installed
+                    ),
+                },
+            )
+            for title, options in self.fieldsets
+        ]
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and not Municipality.objects.exists()

@@ -200,8 +200,11 @@ def _welcome_message_load(*, resident) -> None:
 def municipality_demo_load(context: registry.DemoContext) -> None:
     # Created once: what a system administrator changes afterwards (a service switched off, say)
     # survives the next `make run`.
+    # Only the services installed are switched on (each app registers its switch).
+    installed = {service.flag for service in registry.services()}
+    switches = {flag: flag in installed for flag in Municipality.SERVICE_FLAGS}
     _, created = Municipality.objects.get_or_create(
-        pk=Municipality.SINGLETON_ID, defaults=MUNICIPALITY
+        pk=Municipality.SINGLETON_ID, defaults={**MUNICIPALITY, **switches}
     )
     if created:
         cache.delete(MUNICIPALITY_CACHE_KEY)

@@ -32,6 +32,16 @@ class Municipality(BilingualMixin, models.Model):
     it switched on, and the rule values the services read. Edited in the Django admin."""
 
     SINGLETON_ID = 1
+    # The switches of the services a municipality may offer. A switch means something only while
+    # its service is installed (registered in core.registry): the admin shows those only, and the
+    # demo switches on only those.
+    SERVICE_FLAGS = (
+        "childcare_enabled",
+        "events_enabled",
+        "familysupport_enabled",
+        "consultations_enabled",
+        "health_info_enabled",
+    )
 
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)

@@ -178,3 +178,36 @@ def test_the_signed_in_menu_leads_to_every_service_switched_on(
     bare.locator("header summary.site-menu__button").click()
     expect(bare.locator(".site-menu__list").get_by_role("link", name="一時預かり")).to_be_visible()
     context.close()
+
+
+def test_a_service_switch_exists_only_for_an_installed_service(page, monkeypatch):
+    """Item 7: the administrator cannot switch on a service with nothing behind it, and the demo
+    switches on only the services installed. (A service is installed when its app registers its
+    ServiceSwitch; here one registered service is taken out, as if its app were not installed.)"""
+    from kosodate.accounts.models import User
+    from kosodate.core import registry
+    from kosodate.core.demo import demo_data_load
+    from kosodate.core.models import Municipality
+    from tests.factories import UserFactory
+
+    installed = {s.key: s for s in registry.services()}
+    missing = installed.pop("consultations")
+    monkeypatch.setattr(registry, "_services", installed)
+    flags = {service.flag for service in installed.values()}
+
+    demo_data_load()
+    municipality = Municipality.objects.get()
+    for flag in Municipality.SERVICE_FLAGS:
+        assert getattr(municipality, flag) == (flag in flags), flag
+
+    administrator = UserFactory(
+        email="sysadmin@example.jp",
+        role=User.Role.MUNICIPAL_STAFF,
+        is_staff=True,
+        is_superuser=True,
+    )
+    login(page, administrator)
+    go(page, reverse("admin:core_municipality_change", args=[municipality.pk]))
+    for flag in Municipality.SERVICE_FLAGS:
+        expect(page.locator(f"input[name={flag}]")).to_have_count(1 if flag in flags else 0)
+    assert page.locator(f"input[name={missing.flag}]").count() == 0
