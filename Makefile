@@ -123,5 +123,6 @@ prod-local: $(STAMP) messages
 bench: $(STAMP)
 	$(PY) bench/childcare_rush.py
 	$(PY) bench/events_rush.py
+	$(PY) bench/consultations_queue.py
 
 .PHONY: help install messages run chromium services lint test bench prod-local
