@@ -465,6 +465,34 @@ def message_deliver(*, message_id: int) -> str:
     return "sent"
 
 
+# A message is SENDING only while one worker tries it (EMAIL_TIMEOUT bounds a try). A worker killed
+# in that moment leaves it SENDING for good: message_requeue_stale hands it back to the queue.
+MESSAGE_SENDING_LEASE = timedelta(minutes=5)
+
+
+def message_requeue_stale(*, older_than: timedelta = MESSAGE_SENDING_LEASE) -> int:
+    """Messages left SENDING longer than `older_than` (their worker died mid-try) go back to the
+    queue and are delivered again; returns how many. Delivery is at least once: a worker killed
+    after the mail server accepted a message but before recording it sends it again, with the same
+    Message-ID, which mail software uses to drop the duplicate."""
+    cutoff = timezone.now() - older_than
+    stale = OutboundMessage.objects.filter(
+        status=OutboundMessage.Status.SENDING, last_attempt_at__lt=cutoff
+    )
+    requeued = 0
+    for pk in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            # Compare-and-swap: a worker that was only slow and finished meanwhile wins.
+            if stale.filter(pk=pk).update(
+                status=OutboundMessage.Status.QUEUED, next_attempt_at=None
+            ):
+                _message_enqueue(message_id=pk)
+                requeued += 1
+    if requeued:
+        messages_logger.warning("Requeued %s message(s) left sending by a stopped worker", requeued)
+    return requeued
+
+
 class MessageNotAccepted(Exception):
     pass
 

@@ -323,3 +323,24 @@ def test_dev_outbox_shows_messages_with_clickable_links(client, settings, munici
     assert response.status_code == 200
     assert '<a href="http://127.0.0.1:8000/accounts/confirm/abc/" rel="nofollow">' in response.text
     assert client.get(reverse("dev_outbox_detail", args=[message.pk + 1])).status_code == 404
+
+
+def test_a_message_left_sending_by_a_dead_worker_is_requeued_and_sent_once(
+    municipality, sms_outbox, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(timezone.now(), tick=False)
+    message = services.message_sms_send(to="+819012345678", body="コード 123456")
+    # A worker claims it, then is killed before it can say how the try went.
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundMessage.Status.SENDING, attempts=1, last_attempt_at=timezone.now()
+    )
+    # Within the lease it may still be on its way: nothing is taken from the worker.
+    time_machine.shift(services.MESSAGE_SENDING_LEASE - timedelta(seconds=1))
+    assert services.message_requeue_stale() == 0
+    time_machine.shift(timedelta(seconds=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.message_requeue_stale() == 1
+    assert services.message_requeue_stale() == 0  # once
+    assert DBTaskResult.objects.filter(status="READY").count() >= 1
+    assert services.message_deliver(message_id=message.pk) == "sent"
+    assert len(sms_outbox) == 1

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from .shape import PYTHON, ROOT, RedisServer, Shape, database_recreate
+from .shape import PYTHON, ROOT, RedisServer, Shape, database_drop, database_recreate
 
 TEMPLATE = "kosodate_faults_template"
 
@@ -59,7 +59,9 @@ def faults_template(faults_database_url, tmp_path_factory):
         ALLOWED_HOSTS="127.0.0.1",
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
     )
-    for args in (["migrate", "--no-input"], ["demo_data"]):
+    # The demo's own email goes out once here (to a dummy backend), so that a test's queue holds
+    # only what the test sends.
+    for args in (["migrate", "--no-input"], ["demo_data"], ["db_worker", "--batch", "--no-reload"]):
         subprocess.run(
             [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True
         )
@@ -67,29 +69,43 @@ def faults_template(faults_database_url, tmp_path_factory):
 
 
 @pytest.fixture
-def shape(faults_database_url, faults_template, tmp_path, request):
-    """A started production shape of this test's own; stopped, its database dropped, after."""
-    name = f"kosodate_faults_{os.getpid()}"
-    database_recreate(faults_database_url, name, template=TEMPLATE)
-    state = tmp_path / "state"
-    state.mkdir()
-    shutil.copy(faults_template, state / "keys.env")
-    redis = RedisServer(tmp_path / "redis")
-    redis.start()
-    running = Shape(
-        state=state, database_url=f"{faults_database_url.rsplit('/', 1)[0]}/{name}", redis=redis
-    )
-    try:
-        running.start()
-        yield running
-    finally:
+def shape_factory(faults_database_url, faults_template, tmp_path, request):
+    """Start a production shape of this test's own, with extra settings for prod-local (e.g.
+    SMTP_SINK=0 and an EMAIL_URL); stopped, with its database dropped, after the test."""
+    started = []
+
+    def start(**extra: str) -> Shape:
+        name = f"kosodate_faults_{os.getpid()}"
+        database_recreate(faults_database_url, name, template=TEMPLATE)
+        state = tmp_path / "state"
+        state.mkdir()
+        shutil.copy(faults_template, state / "keys.env")
+        redis = RedisServer(tmp_path / "redis")
+        redis.start()
+        running = Shape(
+            state=state,
+            database_url=f"{faults_database_url.rsplit('/', 1)[0]}/{name}",
+            redis=redis,
+        )
+        started.append(running)
+        running.start(**extra)
+        return running
+
+    yield start
+    for running in started:
         running.stop()
-        redis.stop()
-        database_recreate(faults_database_url, name)
+        running.redis.stop()
+        database_drop(faults_database_url, running.database_url.rsplit("/", 1)[1])
         # Keep the logs of a failed test for CI's artefacts.
         if getattr(request.node, "rep_call", None) and request.node.rep_call.failed:
             target = ROOT / "test-artifacts" / "faults" / request.node.name
-            shutil.copytree(state / "logs", target, dirs_exist_ok=True)
+            shutil.copytree(running.state / "logs", target, dirs_exist_ok=True)
+
+
+@pytest.fixture
+def shape(shape_factory):
+    """The production shape as `make prod-local` starts it, for this test alone."""
+    return shape_factory()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -61,6 +61,14 @@ def database_recreate(database_url: str, name: str, template: str | None = None)
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def database_drop(database_url: str, name: str) -> None:
+    with admin_connect(database_url) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
 class RedisServer:
     """A redis-server of the test's own, without persistence: a restart empties it."""
 
@@ -179,6 +187,16 @@ class Shape:
 
     def pid(self, name: str) -> int:
         return int((self.state / "run" / f"{name}.pid").read_text())
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Kill one process of the shape (its supervisor starts it again); returns the pid."""
+        pid = self.pid(name)
+        os.kill(pid, sig)
+        return pid
+
+    def text(self, path: str) -> str:
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return response.read().decode()
 
     def manage(self, *args: str, timeout: float = 120) -> str:
         """A management command with the shape's settings, as an operator would run it."""

@@ -1,0 +1,24 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+
+from kosodate.core.services import MESSAGE_SENDING_LEASE, message_requeue_stale
+
+
+class Command(BaseCommand):
+    help = (
+        "Put back in the queue every email or SMS left 'sending' by a worker that stopped mid-try "
+        "(run from cron every few minutes; safe anywhere, any number of times)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--minutes",
+            type=int,
+            default=int(MESSAGE_SENDING_LEASE.total_seconds() // 60),
+            help="How long a message may stay 'sending' before it counts as abandoned.",
+        )
+
+    def handle(self, *args, minutes: int, **options):
+        count = message_requeue_stale(older_than=timedelta(minutes=minutes))
+        self.stdout.write(f"Requeued {count} message(s).")
