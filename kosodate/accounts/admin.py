@@ -8,7 +8,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from kosodate.core.services import audit_log_record
+from kosodate.core.services import admin_object_viewed
 
 from .models import AccountLock, AuthEvent, Child, Household, IdentityCheck, TermsVersion, User
 
@@ -63,12 +63,7 @@ class AuditedReadOnlyAdmin(ReadOnlyAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         if obj is not None:
-            audit_log_record(
-                actor=request.user,
-                action="admin.view",
-                target=obj,
-                request=request,
-            )
+            admin_object_viewed(actor=request.user, obj=obj, request=request)
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -13,7 +13,7 @@ class AccountsConfig(AppConfig):
         # Receivers of allauth.mfa's signals and of user_logged_in (second step, sessions), and
         # the system checks (superusers and staff never have the resident role; registration is
         # closed while no terms are published).
-        from . import checks, demo, mfa  # noqa: F401
+        from . import audit_actions, checks, demo, mfa  # noqa: F401
 
         registry.register_staff_menu_entry(
             registry.StaffMenuEntry(

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core import audit
 from kosodate.core.client_ip import client_ip
 from kosodate.core.models import OutboundMessage
-from kosodate.core.services import audit_log_record, message_email_send
+from kosodate.core.services import message_email_send
 
 from .models import (
     AccountLock,
@@ -514,13 +515,13 @@ def guardian_details_update(*, user: User, request=None, **changes) -> list[str]
         user.details_confirmed_at = now
         user.save(update_fields=[*user_changes, "household", "details_confirmed_at"])
         if changed:
-            audit_log_record(
-                actor=user,
-                action="account.details_update",
-                target=user,
+            audit.log(
+                user,
+                "account.details_update",
+                user,
                 subject_user=user,
-                detail={"fields": sorted(changed)},
                 request=request,
+                fields=sorted(changed),
             )
     return sorted(changed)
 
@@ -546,9 +547,7 @@ def child_create(*, user: User, request=None, **fields) -> Child:
     household = _household_for_change(user)
     with transaction.atomic():
         child = Child.objects.create(household=household, **fields)
-        audit_log_record(
-            actor=user, action="child.create", target=child, subject_user=user, request=request
-        )
+        audit.log(user, "child.create", child, subject_user=user, request=request)
     return child
 
 
@@ -572,13 +571,8 @@ def child_update(*, user: User, child: Child, request=None, **changes) -> list[s
             setattr(child, field, value)
         if changed:
             child.save(update_fields=[*changed, "updated_at"])
-            audit_log_record(
-                actor=user,
-                action="child.update",
-                target=child,
-                subject_user=user,
-                detail={"fields": changed},
-                request=request,
+            audit.log(
+                user, "child.update", child, subject_user=user, request=request, fields=changed
             )
     return changed
 
@@ -587,9 +581,7 @@ def child_delete(*, user: User, child: Child, request=None) -> None:
     """Remove a child from the guardian's own household."""
     _child_check_owner(user, child)
     with transaction.atomic():
-        audit_log_record(
-            actor=user, action="child.delete", target=child, subject_user=user, request=request
-        )
+        audit.log(user, "child.delete", child, subject_user=user, request=request)
         child.delete()
 
 
@@ -601,26 +593,13 @@ def user_phone_change(*, user: User, phone, request=None) -> bool:
             return False
         user.phone = phone
         user.save(update_fields=["phone"])
-        audit_log_record(
-            actor=user,
-            action="account.phone_change",
-            target=user,
-            subject_user=user,
-            request=request,
-        )
+        audit.log(user, "account.phone_change", user, subject_user=user, request=request)
     return True
 
 
 def account_data_export_record(*, user: User, fmt: str, request=None) -> None:
     """Log that the guardian downloaded their data (and in which format)."""
-    audit_log_record(
-        actor=user,
-        action="account.data_export",
-        target=user,
-        subject_user=user,
-        detail={"format": fmt},
-        request=request,
-    )
+    audit.log(user, "account.data_export", user, subject_user=user, request=request, format=fmt)
 
 
 def account_delete(*, user: User, request=None) -> bool:
@@ -636,12 +615,8 @@ def account_delete(*, user: User, request=None) -> bool:
         household_deleted = (
             household is not None and not household.guardians.exclude(pk=user.pk).exists()
         )
-        audit_log_record(
-            actor=user,
-            action="account.delete",
-            target=user,
-            detail={"household_deleted": household_deleted},
-            request=request,
+        audit.log(
+            user, "account.delete", user, request=request, household_deleted=household_deleted
         )
         user_sessions_end(user=user)
         AuthEvent.objects.filter(user=user).update(user=None, detail={})
@@ -675,9 +650,7 @@ def identity_note_has_card_number(note: str) -> bool:
 
 def resident_view_record(*, staff: User, resident: User, request=None) -> None:
     """Log that a staff member opened a resident's record (SECURITY.md: every look is logged)."""
-    audit_log_record(
-        actor=staff, action="resident.view", target=resident, subject_user=resident, request=request
-    )
+    audit.log(staff, "resident.view", resident, subject_user=resident, request=request)
 
 
 def identity_check_record(
@@ -714,13 +687,15 @@ def identity_check_record(
         )
         if activated:
             resident.identity_status = User.IdentityStatus.VERIFIED
-        audit_log_record(
-            actor=staff,
-            action="identity_check.record",
-            target=check,
+        audit.log(
+            staff,
+            "identity_check.record",
+            check,
             subject_user=resident,
-            detail={"method": method, "purpose": purpose, "activated": activated},
             request=request,
+            method=method,
+            purpose=purpose,
+            activated=activated,
         )
         if activated and resident.email:
             _email_bilingual(
@@ -775,13 +750,13 @@ def counter_email_change(*, staff: User, resident: User, email: str, request) ->
         )
     with transaction.atomic():
         EmailAddress.objects.add_new_email(request, resident, email)
-        audit_log_record(
-            actor=staff,
-            action="recovery.email_change",
-            target=resident,
+        audit.log(
+            staff,
+            "recovery.email_change",
+            resident,
             subject_user=resident,
-            detail={"new_email": email},
             request=request,
+            new_email=email,
         )
 
 
@@ -799,13 +774,13 @@ def counter_reset_link_issue(*, staff: User, resident: User, request=None) -> st
         "account_reset_password_from_key",
         kwargs={"uidb36": user_pk_to_url_str(resident), "key": key},
     )
-    audit_log_record(
-        actor=staff,
-        action="recovery.reset_link_issue",
-        target=resident,
+    audit.log(
+        staff,
+        "recovery.reset_link_issue",
+        resident,
         subject_user=resident,
-        detail={"valid_seconds": settings.PASSWORD_RESET_TIMEOUT},
         request=request,
+        valid_seconds=settings.PASSWORD_RESET_TIMEOUT,
     )
     # The official address, not whatever host name the counter's browser used.
     return settings.SITE_URL.rstrip("/") + path
@@ -834,13 +809,13 @@ def counter_second_step_reset(*, staff: User, resident: User, request=None) -> l
             by="counter",
             types=types,
         )
-        audit_log_record(
-            actor=staff,
-            action="recovery.second_step_reset",
-            target=resident,
+        audit.log(
+            staff,
+            "recovery.second_step_reset",
+            resident,
             subject_user=resident,
-            detail={"types": types},
             request=request,
+            types=types,
         )
         if resident.email:
             _email_bilingual(
@@ -872,13 +847,7 @@ def account_unlock(*, staff: User, resident: User, request=None) -> bool:
             auth_event_record(
                 kind=AuthEvent.Kind.UNLOCKED, user=resident, request=request, by="staff"
             )
-            audit_log_record(
-                actor=staff,
-                action="account.unlock",
-                target=resident,
-                subject_user=resident,
-                request=request,
-            )
+            audit.log(staff, "account.unlock", resident, subject_user=resident, request=request)
     account_throttles_clear(user=resident, request=request)
     return bool(unlocked)
 

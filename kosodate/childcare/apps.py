@@ -18,7 +18,10 @@ class ChildcareConfig(AppConfig):
         from kosodate.core import registry
         from kosodate.core.access import FACILITY_OR_MUNICIPAL
 
-        from . import demo
+        from . import (
+            audit_actions,  # noqa: F401  (registers the audit vocabulary)
+            demo,
+        )
 
         name = _("Temporary childcare")
         registry.register_service(

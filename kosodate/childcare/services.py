@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, User
-from kosodate.core import waitlist
+from kosodate.core import audit, waitlist
 from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
-from kosodate.core.services import audit_log_record
 from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors, tasks
@@ -297,10 +296,10 @@ def booking_approve(*, booking: Booking, actor: User, request=None, now=None) ->
             booking, from_statuses=[S.PENDING], to=S.CONFIRMED, actor=actor, now=now
         ):
             raise ValidationError(_("This request has already been decided."))
-        audit_log_record(
-            actor=actor,
-            action="childcare.booking.approve",
-            target=booking,
+        audit.log(
+            actor,
+            "childcare.booking.approve",
+            booking,
             subject_user=booking.requested_by,
             request=request,
         )
@@ -337,13 +336,13 @@ def booking_decline(
             raise ValidationError(_("This request has already been decided."))
         if was in Booking.HOLDING:
             state.held[booking.age_band] -= 1
-        audit_log_record(
-            actor=actor,
-            action="childcare.booking.decline",
-            target=booking,
+        audit.log(
+            actor,
+            "childcare.booking.decline",
+            booking,
             subject_user=booking.requested_by,
-            detail={"reason": reason},
             request=request,
+            reason=reason,
         )
         notices.family_notify(booking=booking, event="declined", reason=reason)
         _day_settle(state, now=now)
@@ -369,10 +368,10 @@ def _attendance(booking, to, from_statuses, actor, request, now) -> Booking:
     with transaction.atomic():
         if not BOOKINGS.change(booking, from_statuses=from_statuses, to=to, actor=actor, now=now):
             raise ValidationError(_("This booking cannot be marked that way now."))
-        audit_log_record(
-            actor=actor,
-            action=f"childcare.booking.{to}",
-            target=booking,
+        audit.log(
+            actor,
+            f"childcare.booking.{to}",
+            booking,
             subject_user=booking.requested_by,
             request=request,
         )
@@ -558,10 +557,10 @@ def _registration_change(registration, *, from_statuses, to, actor, request, now
         registration.status = to
         for name, value in fields.items():
             setattr(registration, name, value)
-        audit_log_record(
-            actor=actor,
-            action=f"childcare.registration.{to}",
-            target=registration,
+        audit.log(
+            actor,
+            f"childcare.registration.{to}",
+            registration,
             subject_user=registration.requested_by,
             request=request,
         )
@@ -655,9 +654,7 @@ def _facility_save(facility: Facility, fields: tuple, changes: dict, actor, acti
         setattr(facility, name, value)
     if changed:
         facility.save(update_fields=[*changed, "updated_at"])
-        audit_log_record(
-            actor=actor, action=action, target=facility, detail={"fields": changed}, request=request
-        )
+        audit.log(actor, action, facility, request=request, fields=changed)
     return changed
 
 
@@ -704,12 +701,12 @@ def facility_day_capacity_set(
         for name, value in values.items():
             setattr(row, name, value)
         row.save(update_fields=[*values, "updated_at"])
-        audit_log_record(
-            actor=actor,
-            action="childcare.day.capacity",
-            target=row,
-            detail={"date": day.isoformat(), **{k: v for k, v in values.items()}},
+        audit.log(
+            actor,
+            "childcare.day.capacity",
+            row,
             request=request,
+            **{"date": day.isoformat(), **{k: v for k, v in values.items()}},
         )
         _day_settle(_day_load(row, facility), now=now)
     return row
@@ -750,12 +747,14 @@ def facility_day_close(
                     state.held[booking.age_band] -= 1
                 notices.family_notify(booking=booking, event="cancelled_by_facility", reason=reason)
                 cancelled += 1
-        audit_log_record(
-            actor=actor,
-            action="childcare.day.close",
-            target=row,
-            detail={"date": day.isoformat(), "reason": reason, "cancelled": cancelled},
+        audit.log(
+            actor,
+            "childcare.day.close",
+            row,
             request=request,
+            date=day.isoformat(),
+            reason=reason,
+            cancelled=cancelled,
         )
         _day_settle(state, now=now)
     return cancelled
@@ -770,13 +769,7 @@ def facility_day_reopen(*, facility: Facility, day: date, actor: User, request=N
             closed=False, closed_reason="", updated_at=timezone.now()
         )
         if updated:
-            audit_log_record(
-                actor=actor,
-                action="childcare.day.reopen",
-                target=row,
-                detail={"date": day.isoformat()},
-                request=request,
-            )
+            audit.log(actor, "childcare.day.reopen", row, request=request, date=day.isoformat())
     return bool(updated)
 
 
@@ -785,21 +778,10 @@ def facility_staff_add(*, facility: Facility, user: User, actor=None) -> Facilit
     with transaction.atomic():
         membership, created = FacilityStaff.objects.get_or_create(facility=facility, user=user)
         if created:
-            audit_log_record(
-                actor=actor,
-                action="childcare.facility.staff_add",
-                target=facility,
-                subject_user=user,
-            )
+            audit.log(actor, "childcare.facility.staff_add", facility, subject_user=user)
     return membership
 
 
 def roster_viewed(*, facility: Facility, day: date, actor: User, request=None) -> None:
     """Looking at a day roster shows children's allergies and guardians' phones: logged."""
-    audit_log_record(
-        actor=actor,
-        action="childcare.roster.view",
-        target=facility,
-        detail={"date": day.isoformat()},
-        request=request,
-    )
+    audit.log(actor, "childcare.roster.view", facility, request=request, date=day.isoformat())

@@ -7,7 +7,11 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from . import demo, registry
+        from . import (
+            audit_actions,  # noqa: F401  (registers the audit vocabulary)
+            demo,
+            registry,
+        )
         from .access import MUNICIPAL
         from .observability import connect_task_signals
 
@@ -29,6 +33,15 @@ class CoreConfig(AppConfig):
                 url_name="backoffice:maintenance_list",
                 roles=MUNICIPAL,
                 order=20,
+            )
+        )
+        registry.register_staff_menu_entry(
+            registry.StaffMenuEntry(
+                key="audit",
+                label=pgettext_lazy("staff menu", "Audit log"),
+                url_name="backoffice:audit_list",
+                roles=MUNICIPAL,
+                order=900,
             )
         )
         registry.register_demo_data(

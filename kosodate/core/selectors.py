@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import Announcement, MaintenanceWindow, Municipality, OutboundMessage
+from .models import Announcement, AuditLog, MaintenanceWindow, Municipality, OutboundMessage
 
 MUNICIPALITY_CACHE_KEY = "core:municipality:v1"
 MUNICIPALITY_CACHE_SECONDS = 60
@@ -74,6 +74,14 @@ def announcement_get_public(*, pk: int) -> Announcement:
 def announcements_for_staff() -> QuerySet[Announcement]:
     """Every announcement, for the back office list (one query, no per-row lookups)."""
     return Announcement.objects.select_related("created_by").order_by("-starts_at", "-pk")
+
+
+def audit_entries_for_staff(*, action: str = "") -> QuerySet[AuditLog]:
+    """The audit log, newest first, optionally one action type (one query per page)."""
+    entries = AuditLog.objects.select_related("actor", "subject_user").order_by(
+        "-created_at", "-pk"
+    )
+    return entries.filter(action=action) if action else entries
 
 
 def announcement_get_for_staff(*, pk: int) -> Announcement:

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .client_ip import client_ip
+from . import audit
 from .models import (
     Announcement,
     AuditLog,
@@ -39,17 +39,16 @@ def audit_log_record(
     detail: dict[str, Any] | None = None,
     request=None,
 ) -> AuditLog:
-    """Append one entry to the audit log (never updated or deleted afterwards)."""
-    ip = client_ip(request)
-    return AuditLog.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        action=action,
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        subject_user=subject_user,
-        detail=detail or {},
-        ip_address=ip,
+    """The old entry point, kept only until every caller uses kosodate.core.audit.log (issue 13):
+    the action must be registered all the same."""
+    return audit.log(
+        actor, action, target, subject_user=subject_user, request=request, **(detail or {})
     )
+
+
+def admin_object_viewed(*, actor, obj: models.Model, request=None) -> None:
+    """A system administrator opened a record holding personal data in the Django admin."""
+    audit.log(actor, "admin.view", obj, request=request)
 
 
 def _cache_delete_now_and_on_commit(key: str) -> None:
@@ -68,12 +67,12 @@ def municipality_save(
     municipality.pk = Municipality.SINGLETON_ID
     with transaction.atomic():
         municipality.save()
-        audit_log_record(
-            actor=actor,
-            action="municipality.update",
-            target=municipality,
-            detail={"fields": sorted(changed_fields)},
+        audit.log(
+            actor,
+            "municipality.update",
+            municipality,
             request=request,
+            fields=sorted(changed_fields),
         )
         _cache_delete_now_and_on_commit(MUNICIPALITY_CACHE_KEY)
     return municipality
@@ -126,12 +125,13 @@ def announcement_create(
     _announcement_check_period(announcement)
     with transaction.atomic():
         announcement.save()
-        audit_log_record(
-            actor=actor,
-            action="announcement.create",
-            target=announcement,
-            detail={"title": title, "importance": importance},
+        audit.log(
+            actor,
+            "announcement.create",
+            announcement,
             request=request,
+            title=title,
+            importance=importance,
         )
     return announcement
 
@@ -155,13 +155,7 @@ def announcement_update(
         if not changed:
             return announcement
         announcement.save(update_fields=[*changed, "updated_at"])
-        audit_log_record(
-            actor=actor,
-            action="announcement.update",
-            target=announcement,
-            detail={"fields": changed},
-            request=request,
-        )
+        audit.log(actor, "announcement.update", announcement, request=request, fields=changed)
     return announcement
 
 
@@ -174,10 +168,10 @@ def _announcement_set_published(
             published=published, updated_at=timezone.now()
         )
         if updated:
-            audit_log_record(
-                actor=actor,
-                action="announcement.publish" if published else "announcement.unpublish",
-                target=announcement,
+            audit.log(
+                actor,
+                "announcement.publish" if published else "announcement.unpublish",
+                announcement,
                 request=request,
             )
     announcement.published = published
@@ -203,12 +197,8 @@ def announcement_delete(*, announcement: Announcement, actor, request=None) -> N
     """Delete an announcement (system administrators, in the Django admin); the audit log keeps
     its title."""
     with transaction.atomic():
-        audit_log_record(
-            actor=actor,
-            action="announcement.delete",
-            target=announcement,
-            detail={"title": announcement.title},
-            request=request,
+        audit.log(
+            actor, "announcement.delete", announcement, request=request, title=announcement.title
         )
         announcement.delete()
 
@@ -260,12 +250,8 @@ def maintenance_window_create(
     _maintenance_check(window)
     with transaction.atomic():
         window.save()
-        audit_log_record(
-            actor=actor,
-            action="maintenance.create",
-            target=window,
-            detail=_maintenance_detail(window),
-            request=request,
+        audit.log(
+            actor, "maintenance.create", window, request=request, **_maintenance_detail(window)
         )
         _cache_delete_now_and_on_commit(MAINTENANCE_CACHE_KEY)
     return window
@@ -287,12 +273,12 @@ def maintenance_window_update(
         if not changed:
             return window
         window.save(update_fields=changed)
-        audit_log_record(
-            actor=actor,
-            action="maintenance.update",
-            target=window,
-            detail={"fields": changed, **_maintenance_detail(window)},
+        audit.log(
+            actor,
+            "maintenance.update",
+            window,
             request=request,
+            **{"fields": changed, **_maintenance_detail(window)},
         )
         _cache_delete_now_and_on_commit(MAINTENANCE_CACHE_KEY)
     return window
@@ -312,12 +298,12 @@ def maintenance_window_end(*, window: MaintenanceWindow, actor, request=None) ->
             outcome = "cancelled"
         else:
             return ""
-        audit_log_record(
-            actor=actor,
-            action=f"maintenance.{'end' if outcome == 'ended' else 'cancel'}",
-            target=window,
-            detail=_maintenance_detail(window),
+        audit.log(
+            actor,
+            f"maintenance.{'end' if outcome == 'ended' else 'cancel'}",
+            window,
             request=request,
+            **_maintenance_detail(window),
         )
         _cache_delete_now_and_on_commit(MAINTENANCE_CACHE_KEY)
     return outcome
@@ -326,12 +312,8 @@ def maintenance_window_end(*, window: MaintenanceWindow, actor, request=None) ->
 def maintenance_window_delete(*, window: MaintenanceWindow, actor, request=None) -> None:
     """Delete a window (system administrators, in the Django admin); audit-logged."""
     with transaction.atomic():
-        audit_log_record(
-            actor=actor,
-            action="maintenance.delete",
-            target=window,
-            detail=_maintenance_detail(window),
-            request=request,
+        audit.log(
+            actor, "maintenance.delete", window, request=request, **_maintenance_detail(window)
         )
         window.delete()
         _cache_delete_now_and_on_commit(MAINTENANCE_CACHE_KEY)
@@ -567,13 +549,14 @@ def message_retry(*, message: OutboundMessage, actor, request=None) -> bool:
         )
         if not updated:
             return False
-        audit_log_record(
-            actor=actor,
-            action="outbound_message.retry",
-            target=message,
+        audit.log(
+            actor,
+            "outbound_message.retry",
+            message,
             subject_user=message.user,
-            detail={"channel": message.channel, "kind": message.kind},
             request=request,
+            channel=message.channel,
+            kind=message.kind,
         )
         _message_enqueue_on_commit(message.pk)
     return True

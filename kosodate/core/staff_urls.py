@@ -20,5 +20,6 @@ urlpatterns = [
     ),
     path("maintenance/", staff_views.maintenance_list, name="maintenance_list"),
     path("maintenance/new/", staff_views.maintenance_create, name="maintenance_create"),
+    path("audit/", staff_views.audit_list, name="audit_list"),
     path("maintenance/<int:pk>/end/", staff_views.maintenance_end, name="maintenance_end"),
 ]

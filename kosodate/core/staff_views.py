@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import selectors, services
+from . import audit, selectors, services
 from .access import municipal_staff_required
 from .forms import AnnouncementStaffForm, MaintenanceWindowStaffForm
 
@@ -150,3 +150,26 @@ def maintenance_end(request, pk: int):
     else:
         messages.info(request, _("This maintenance window had already ended."))
     return redirect("backoffice:maintenance_list")
+
+
+# --- Audit log ----------------------------------------------------------------------------------
+AUDIT_ENTRIES_PER_PAGE = 50
+
+
+@require_safe
+@municipal_staff_required
+def audit_list(request):
+    """Who did what to whom: every entry with its action's label (kosodate.core.audit)."""
+    choices = [(a.key, a.label) for a in audit.action_types()]
+    action = request.GET.get("action", "")
+    if action not in dict(choices):
+        action = ""
+    page = Paginator(
+        selectors.audit_entries_for_staff(action=action), AUDIT_ENTRIES_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    rows = [(entry, audit.label(entry.action)) for entry in page.object_list]
+    return render(
+        request,
+        "core/staff/audit_list.html",
+        {"page": page, "rows": rows, "choices": choices, "action": action},
+    )

@@ -19,9 +19,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
-from kosodate.core import waitlist
+from kosodate.core import audit, waitlist
 from kosodate.core.capacity import capacity_locked
-from kosodate.core.services import audit_log_record
 from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
@@ -124,13 +123,7 @@ def event_create(*, actor, request=None, **fields: Any) -> Event:
     _event_check(event)
     with transaction.atomic():
         event.save()
-        audit_log_record(
-            actor=actor,
-            action="event.create",
-            target=event,
-            detail={"title": event.title},
-            request=request,
-        )
+        audit.log(actor, "event.create", event, request=request, title=event.title)
         _event_schedule(event)
     return event
 
@@ -154,13 +147,7 @@ def event_update(*, event: Event, actor, request=None, **changes: Any) -> Event:
         if not changed:
             return event
         event.save(update_fields=[*changed, "updated_at"])
-        audit_log_record(
-            actor=actor,
-            action="event.update",
-            target=event,
-            detail={"fields": changed},
-            request=request,
-        )
+        audit.log(actor, "event.update", event, request=request, fields=changed)
         _event_schedule(event)
         if not event.is_cancelled and (not event.is_lottery or event.drawn_at is not None):
             _waitlist_promote(event=event)
@@ -199,12 +186,13 @@ def event_cancel(*, event: Event, actor, reason: str = "", request=None) -> int:
                 offer_expires_at=None,
             )
         ]
-        audit_log_record(
-            actor=actor,
-            action="event.cancel",
-            target=event,
-            detail={"title": event.title, "applications": len(applications)},
+        audit.log(
+            actor,
+            "event.cancel",
+            event,
             request=request,
+            title=event.title,
+            applications=len(applications),
         )
         for application in applications:
             _notify(
@@ -553,11 +541,8 @@ def lottery_draw(*, event: Event, now: datetime | None = None) -> bool:
                 **fields,
             ):
                 _notify_application_state(application)
-        audit_log_record(
-            actor=None,
-            action="event.lottery_draw",
-            target=event,
-            detail={"seed": seed, "order": order, "applications": len(order)},
+        audit.log(
+            None, "event.lottery_draw", event, seed=seed, order=order, applications=len(order)
         )
     return True
 
@@ -615,13 +600,7 @@ def attendance_record(*, event: Event, attended_ids: set[int], actor, request=No
     with transaction.atomic():
         came = confirmed.filter(pk__in=attended_ids).update(attended=True)
         confirmed.exclude(pk__in=attended_ids).update(attended=False)
-        audit_log_record(
-            actor=actor,
-            action="event.attendance",
-            target=event,
-            detail={"attended": sorted(attended_ids)},
-            request=request,
-        )
+        audit.log(actor, "event.attendance", event, request=request, attended=sorted(attended_ids))
     return came
 
 
@@ -642,12 +621,13 @@ def participants_message(*, event: Event, actor, subject: str, body: str, reques
                 url=url,
                 text=lambda: (f"{subject} ({event.title})", body),
             )
-        audit_log_record(
-            actor=actor,
-            action="event.message",
-            target=event,
-            detail={"subject": subject, "recipients": len(applications)},
+        audit.log(
+            actor,
+            "event.message",
+            event,
             request=request,
+            subject=subject,
+            recipients=len(applications),
         )
     return len(applications)
 
@@ -727,4 +707,15 @@ def _notify(application: Application, kind: str, title, body, **extra: Any) -> N
         kind=kind,
         url=reverse("events:application_detail", args=[application.pk]),
         text=text,
+    )
+
+
+def participants_viewed(*, event: Event, actor, request=None, export: bool = False) -> None:
+    """Looking at (or downloading) the participants list shows children's ages and allergies and
+    guardians' phones: logged (SECURITY.md: every look at personal data)."""
+    audit.log(
+        actor,
+        "event.participants_export" if export else "event.participants_view",
+        event,
+        request=request,
     )

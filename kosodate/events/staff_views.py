@@ -13,7 +13,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kosodate.core import ages
 from kosodate.core.access import facility_or_municipal_staff_required
 from kosodate.core.csv import csv_response
-from kosodate.core.services import audit_log_record
 
 from . import selectors, services
 from .forms import EventCancelForm, EventStaffForm, ParticipantsMessageForm
@@ -118,9 +117,7 @@ def _participant_rows(event) -> list[dict]:
 def event_detail(request, pk: int):
     event = selectors.event_get_for_staff(pk=pk)
     rows = _participant_rows(event)
-    audit_log_record(
-        actor=request.user, action="event.participants_view", target=event, request=request
-    )
+    services.participants_viewed(event=event, actor=request.user, request=request)
     return render(
         request,
         "events/staff/detail.html",
@@ -138,9 +135,7 @@ def event_detail(request, pk: int):
 @events_staff_required
 def participants_csv(request, pk: int):
     event = selectors.event_get_for_staff(pk=pk)
-    audit_log_record(
-        actor=request.user, action="event.participants_export", target=event, request=request
-    )
+    services.participants_viewed(event=event, actor=request.user, request=request, export=True)
     header = [
         _("Status"),
         _("Waitlist number"),

@@ -17,7 +17,10 @@ class HealthConfig(AppConfig):
         from kosodate.core import registry
         from kosodate.core.access import MUNICIPAL
 
-        from . import demo
+        from . import (
+            audit_actions,  # noqa: F401  (registers the audit vocabulary)
+            demo,
+        )
 
         name = _("Immunisations and checkups")
         registry.register_service(

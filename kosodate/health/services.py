@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, Household, User
-from kosodate.core import ages
-from kosodate.core.services import audit_log_record, notification_send
+from kosodate.core import ages, audit
+from kosodate.core.services import notification_send
 
 from .models import (
     CheckupSession,
@@ -144,7 +144,7 @@ def notice_create(*, actor: User, request=None, **fields) -> HealthNotice:
     notice = HealthNotice(created_by=actor, **{k: fields[k] for k in NOTICE_FIELDS if k in fields})
     notice.full_clean()
     notice.save()
-    audit_log_record(actor=actor, action="health_notice.create", target=notice, request=request)
+    audit.log(actor, "health_notice.create", notice, request=request)
     return notice
 
 
@@ -155,7 +155,7 @@ def notice_update(*, notice: HealthNotice, actor: User, request=None, **fields) 
             setattr(notice, key, fields[key])
     notice.full_clean()
     notice.save()
-    audit_log_record(actor=actor, action="health_notice.update", target=notice, request=request)
+    audit.log(actor, "health_notice.update", notice, request=request)
     return notice
 
 
@@ -192,13 +192,7 @@ def schedule_rule_update(*, rule, actor: User, request=None, **fields):
         if before[key] != getattr(rule, key)
     }
     rule.save()
-    audit_log_record(
-        actor=actor,
-        action="schedule_rule.update",
-        target=rule,
-        detail={"changed": changed},
-        request=request,
-    )
+    audit.log(actor, "schedule_rule.update", rule, request=request, changed=changed)
     return rule
 
 
@@ -209,7 +203,7 @@ def checkup_session_create(*, actor: User, request=None, **fields) -> CheckupSes
     session = CheckupSession(**fields)
     session.full_clean()
     session.save()
-    audit_log_record(actor=actor, action="checkup_session.create", target=session, request=request)
+    audit.log(actor, "checkup_session.create", session, request=request)
     return session
 
 
@@ -221,9 +215,7 @@ def checkup_session_delete(*, session: CheckupSession, actor: User, request=None
         "born_from": session.born_from.isoformat(),
         "born_until": session.born_until.isoformat(),
     }
-    audit_log_record(
-        actor=actor, action="checkup_session.delete", target=session, detail=detail, request=request
-    )
+    audit.log(actor, "checkup_session.delete", session, request=request, **detail)
     session.delete()
 
 

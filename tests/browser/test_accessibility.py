@@ -656,6 +656,7 @@ PAGES: list[Scan] = [
     ),
     Scan("backoffice:announcement_edit", as_="municipal_staff", args=lambda w: [w.announcement.pk]),
     Scan("backoffice:maintenance_list", as_="municipal_staff"),
+    Scan("backoffice:audit_list", as_="municipal_staff"),
     Scan("backoffice:maintenance_create", as_="municipal_staff"),
     Scan(
         "backoffice:maintenance_create",

@@ -99,7 +99,9 @@ def panel_template(settings, tmp_path):
     (tmp_path / "core" / "test_registry_panel.html").write_text(
         '{% for item in panel.items %}<li class="card test-panel">{{ item }}</li>{% endfor %}'
     )
-    settings.TEMPLATES[0]["DIRS"] = [tmp_path, *settings.TEMPLATES[0]["DIRS"]]
+    engine = settings.TEMPLATES[0]
+    # A new list (not an edit in place), so that Django's setting_changed resets the engines.
+    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}, *settings.TEMPLATES[1:]]
 
 
 def _switch(municipality, flag, on):
