@@ -7,9 +7,10 @@ from allauth.account.forms import AddEmailForm as AllauthAddEmailForm
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.text import NormalizedEmailField, PhoneField
+
 from .forms_register import AddressForm, GuardianForm
 from .forms_register import ChildForm as RegisterChildForm
-from .normalize import NormalizedEmailField, PhoneField
 
 
 class GuardianDetailsForm(GuardianForm, AddressForm):

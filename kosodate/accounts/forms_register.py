@@ -18,9 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kosodate.core import ages
 from kosodate.core.models import Municipality
-
-from .models import Child, User
-from .normalize import (
+from kosodate.core.text import (
     DateInput,
     KanaField,
     NameField,
@@ -35,6 +33,8 @@ from .normalize import (
     municipality_code_matches,
     postal_code_lookup,
 )
+
+from .models import Child, User
 
 GUARDIAN_MIN_AGE = 16
 PERSON_MAX_AGE = 120

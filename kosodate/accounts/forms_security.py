@@ -1,7 +1,5 @@
 """Forms of the security settings (second step, sessions) and of the SMS / email code step."""
 
-import unicodedata
-
 from allauth.mfa.base.forms import AuthenticateForm
 from django import forms
 from django.conf import settings
@@ -9,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.text import PhoneField, nfkc
+
 from .models import AuthEvent, SecondStepPreference
-from .normalize import PhoneField
 
 METHOD_LABELS = dict(SecondStepPreference.Method.choices)
 
@@ -63,7 +62,7 @@ class SecondStepCodeForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        value = unicodedata.normalize("NFKC", self.cleaned_data["code"])
+        value = nfkc(self.cleaned_data["code"])
         digits = "".join(ch for ch in value if ch.isdigit())
         if len(digits) != 6:
             raise forms.ValidationError(
@@ -108,4 +107,4 @@ class AuthEventSearchForm(forms.Form):
     )
 
     def clean_q(self) -> str:
-        return unicodedata.normalize("NFKC", self.cleaned_data["q"]).strip()
+        return nfkc(self.cleaned_data["q"])

@@ -5,10 +5,8 @@ mode on become ordinary ones); passwords never are: they are compared exactly as
 """
 
 import re
-import unicodedata
 
 from allauth.account.adapter import get_adapter
-from allauth.account.fields import EmailField
 from allauth.account.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -19,6 +17,8 @@ from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from kosodate.core.text import NormalizedEmailField, nfkc
 
 from . import services
 from .validators import MAX_PASSWORD_LENGTH
@@ -31,17 +31,12 @@ SESSION_REMEMBER_KEY = "kosodate_remember_me"
 
 def identifier_normalize(value: str) -> str:
     """NFKC, trimmed; a member number loses the spaces and hyphens typed inside it."""
-    value = unicodedata.normalize("NFKC", value or "").strip()
+    value = nfkc(value)
     if "@" not in value:
         compact = _MEMBER_NUMBER_SEPARATORS.sub("", value)
         if compact.isdigit():
             return compact
     return value
-
-
-class NormalizedEmailField(EmailField):
-    def to_python(self, value):
-        return super().to_python(identifier_normalize(value) if value else value)
 
 
 class SignInForm(LoginForm):

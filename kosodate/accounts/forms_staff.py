@@ -5,8 +5,9 @@ half-width kana) before it is checked."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.text import NormalizedDateField, NormalizedEmailField, PhoneField, nfkc
+
 from .models import IdentityCheck
-from .normalize import NormalizedDateField, NormalizedEmailField, PhoneField, nfkc
 from .services import identity_note_has_card_number
 
 

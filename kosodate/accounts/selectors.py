@@ -1,19 +1,21 @@
 """Reads of accounts data, including access-checked getters (another household's object → 404)."""
 
-import unicodedata
 from datetime import date, timedelta
 
-import jaconv
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
+
+from kosodate.core.text import to_katakana
 
 from .models import (
     AccountLock,
     AuthEvent,
     Child,
     IdentityCheck,
+    SecondStepCode,
+    SecondStepMethod,
     TermsAcceptance,
     TermsVersion,
     User,
@@ -181,7 +183,7 @@ RESIDENT_SEARCH_LIMIT = 50
 def search_text(value: str) -> str:
     """What a name search compares: NFKC (full-width letters, half-width kana), no spaces, kana
     as katakana, so 「やまだ　はなこ」 finds ヤマダ ハナコ."""
-    return jaconv.hira2kata("".join(unicodedata.normalize("NFKC", value).split()))
+    return to_katakana(value).replace(" ", "")
 
 
 def _counter_accounts():
@@ -409,3 +411,33 @@ def user_sessions_list(*, user, current_key: str = "") -> list[dict]:
             }
         )
     return rows
+
+
+# --- Email addresses and second-step methods (My Page, security settings, sign-in) -------------
+def email_state(*, user: User) -> dict:
+    """Whether the person has a confirmed address, and the newest address still unconfirmed."""
+    from allauth.account.models import EmailAddress
+
+    verified = EmailAddress.objects.filter(user=user, verified=True).exists()
+    pending = EmailAddress.objects.filter(user=user, verified=False).order_by("pk").last()
+    return {"email_verified": verified, "email_pending": pending}
+
+
+def email_addresses_current_and_new(*, user: User) -> tuple:
+    """(the address in use, the one waiting for confirmation or None) for the email page."""
+    from allauth.account.models import EmailAddress
+
+    current = EmailAddress.objects.get_verified(user) or EmailAddress.objects.get_primary(user)
+    new = EmailAddress.objects.get_new(user)
+    return current, (new if new and new != current else None)
+
+
+def second_step_method_get(*, user: User, kind: str) -> SecondStepMethod | None:
+    return SecondStepMethod.objects.filter(user=user, kind=kind).first()
+
+
+def second_step_code_sent(*, user: User, kind: str, attempt: str) -> bool:
+    """Whether a sign-in code was already sent for this sign-in attempt."""
+    return SecondStepCode.objects.filter(
+        user=user, kind=kind, purpose=SecondStepCode.Purpose.SIGNIN, attempt=attempt
+    ).exists()

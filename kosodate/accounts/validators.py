@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .normalize import kana_to_romaji, nfkc, phone_national
+from kosodate.core.text import kana_to_romaji, nfkc, phone_national
 
 MAX_PASSWORD_LENGTH = 128
 _DATE_FORMATS = ("%Y%m%d", "%y%m%d", "%m%d%Y", "%d%m%Y", "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d")

@@ -6,7 +6,6 @@ Every object URL goes through an access-checked selector: another household's ch
 
 from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.logout import logout
-from allauth.account.models import EmailAddress
 from allauth.account.views import EmailView
 from allauth.core import ratelimit
 from django.contrib import messages
@@ -47,9 +46,7 @@ def _url_if_exists(name: str) -> str:
 
 
 def _email_state(user: User) -> dict:
-    verified = EmailAddress.objects.filter(user=user, verified=True).exists()
-    pending = EmailAddress.objects.filter(user=user, verified=False).order_by("pk").last()
-    return {"email_verified": verified, "email_pending": pending}
+    return selectors.email_state(user=user)
 
 
 def _panels(request, municipality) -> dict:
@@ -217,12 +214,8 @@ class EmailChangeView(EmailView):
     def get_context_data(self, **kwargs):
         ret = super().get_context_data(**kwargs)
         user = self.request.user
-        current = EmailAddress.objects.get_verified(user) or EmailAddress.objects.get_primary(user)
-        new = EmailAddress.objects.get_new(user)
-        ret.update(
-            current_emailaddress=current,
-            new_emailaddress=new if new and new != current else None,
-        )
+        current, new = selectors.email_addresses_current_and_new(user=user)
+        ret.update(current_emailaddress=current, new_emailaddress=new)
         return ret
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from kosodate.core.fields import decrypt_str, encrypt_str
 from kosodate.core.selectors import municipality_get
+from kosodate.core.text import digits_only, phone_display, postal_code_lookup
 
 from . import selectors, services
 from .forms_register import (
@@ -41,7 +42,6 @@ from .forms_register import (
     children_rows_from_post,
 )
 from .models import Child, User
-from .normalize import digits_only, phone_display, postal_code_lookup
 
 DRAFT_KEY = "registration_draft"
 SENT_KEY = "registration_sent_to"

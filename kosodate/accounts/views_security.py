@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.core.selectors import municipality_get
+from kosodate.core.text import phone_is_mobile
 
 from . import selectors, services
 from .forms_security import (
@@ -28,8 +29,7 @@ from .forms_security import (
     second_step_locked_message,
 )
 from .middleware import session_used_strong_second_step
-from .models import SecondStepCode, SecondStepMethod
-from .normalize import phone_is_mobile
+from .models import SecondStepCode
 
 CODE_KINDS = ("sms", "email")
 # The phone check in progress (set-up of SMS codes): its attempt value and number.
@@ -170,7 +170,7 @@ def sms_method(request):
 def remove_method(request, kind):
     if kind not in CODE_KINDS:
         raise Http404
-    method = SecondStepMethod.objects.filter(user=request.user, kind=kind).first()
+    method = selectors.second_step_method_get(user=request.user, kind=kind)
     if method is None:
         return redirect("mypage_security")
     if request.method == "POST":
@@ -226,9 +226,7 @@ def signin_code(request, kind):
     if kind not in CODE_KINDS or kind not in available or not attempt:
         raise Http404
     form = SecondStepCodeForm()
-    sent = SecondStepCode.objects.filter(
-        user=user, kind=kind, purpose=SecondStepCode.Purpose.SIGNIN, attempt=attempt
-    ).exists()
+    sent = selectors.second_step_code_sent(user=user, kind=kind, attempt=attempt)
     locked = selectors.second_step_lock_active(user=user)
     if request.method == "POST" and "code" in request.POST:
         form = SecondStepCodeForm(request.POST)
@@ -273,7 +271,7 @@ def signin_code(request, kind):
                 messages.success(request, _("We sent a new code."))
         if request.method == "POST":
             return redirect("signin_second_step_code", kind=kind)
-    method = SecondStepMethod.objects.filter(user=user, kind=kind).first()
+    method = selectors.second_step_method_get(user=user, kind=kind)
     return render(
         request,
         "accounts/security/signin_code.html",

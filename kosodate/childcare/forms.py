@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kosodate.accounts.normalize import (
+from kosodate.core.forms import DateTimeLocalInput
+from kosodate.core.text import (
     NormalizedCharField,
     NormalizedDateField,
     NormalizedTextareaField,
 )
-from kosodate.core.forms import DateTimeLocalInput
 
 from . import rules as R
 from .models import AgeBand, CapacityMode, Facility, Reason

@@ -632,3 +632,9 @@ def utilisation(*, month: date) -> list[UtilisationRow]:
             )
         )
     return result
+
+
+def facility_stored(*, facility: Facility) -> Facility:
+    """The facility's row as stored (a ModelForm has already copied the typed values onto the
+    instance it was given: services compare with this)."""
+    return Facility.objects.get(pk=facility.pk)

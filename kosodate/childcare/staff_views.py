@@ -279,7 +279,7 @@ def capacity(request, pk: int):
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
         # The ModelForm copied the values onto the instance already: compare with the stored row.
-        stored = type(the_facility).objects.get(pk=the_facility.pk)
+        stored = selectors.facility_stored(facility=the_facility)
         services.facility_capacity_update(
             facility=stored, actor=request.user, request=request, **changes
         )
@@ -373,7 +373,7 @@ def facility_rules(request, pk: int):
     the_facility = selectors.facility_get_for_facility_staff(user=request.user, pk=pk)
     form = RulesForm(request.POST or None, instance=the_facility)
     if request.method == "POST" and form.is_valid():
-        stored = type(the_facility).objects.get(pk=the_facility.pk)
+        stored = selectors.facility_stored(facility=the_facility)
         services.facility_rules_update(
             facility=stored,
             actor=request.user,

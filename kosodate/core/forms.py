@@ -2,14 +2,13 @@
 
 The forms only parse and check; the views and the admin hand `cleaned_data` to services.py."""
 
-import unicodedata
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from .models import Announcement, MaintenanceWindow, Municipality
+from .text import normalize_line, normalize_text
 
 # <input type="datetime-local"> sends and expects this format (no seconds, no zone: the
 # municipality's time zone, settings.TIME_ZONE, applies).
@@ -25,18 +24,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
-
-
-def normalize_line(value: str) -> str:
-    """One line of text as typed on any keyboard: NFKC folds full-width letters and digits and
-    half-width kana into their usual forms; surrounding spaces go."""
-    return unicodedata.normalize("NFKC", value or "").strip()
-
-
-def normalize_text(value: str) -> str:
-    """Several lines of prose: only the line endings and outer blank space are tidied (NFKC would
-    change characters such as ① or ㈱ that staff chose on purpose)."""
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 # --- Announcements ----------------------------------------------------------------------------

@@ -588,7 +588,7 @@ def notification_send(
             text = f"{text}\n\n{settings.SITE_URL.rstrip('/')}{url}"
         message_email_send(to=user.email, subject=title_text, body=text, user=user, kind=kind)
     if urgent and wants_sms:
-        from kosodate.accounts.normalize import phone_is_mobile
+        from .text import phone_is_mobile
 
         phone = getattr(user, "phone", None)
         if phone and phone_is_mobile(phone):

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kosodate.core.forms import DateTimeLocalInput, normalize_line, normalize_text
+from kosodate.core.forms import DateTimeLocalInput
+from kosodate.core.text import normalize_line, normalize_text
 
 from .models import Event
 

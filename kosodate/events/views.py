@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
-from kosodate.accounts.models import Child
 from kosodate.accounts.selectors import household_children
 
 from . import selectors, services
@@ -113,7 +112,7 @@ def application_create(request, pk: int):
         return redirect("events:application_detail", existing.pk)
     form = ApplicationForm(
         request.POST or None,
-        children_queryset=Child.objects.filter(household_id=request.user.household_id),
+        children_queryset=household_children(user=request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:

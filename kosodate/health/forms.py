@@ -1,8 +1,9 @@
-import unicodedata
 from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from kosodate.core.text import nfkc
 
 from .models import Checkup, CheckupSession, HealthNotice, ScheduleRule, Vaccine
 
@@ -21,7 +22,7 @@ class NfkcDateField(forms.DateField):
 
     def to_python(self, value):
         if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value).strip()
+            value = nfkc(value)
         return super().to_python(value)
 
 
@@ -95,14 +96,14 @@ class NoticeForm(forms.ModelForm):
         widgets = {"ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
 
     def clean_postal_prefix(self):
-        value = unicodedata.normalize("NFKC", self.cleaned_data["postal_prefix"])
+        value = nfkc(self.cleaned_data["postal_prefix"])
         value = value.replace("-", "").replace("−", "").strip()
         if value and not value.isdigit():
             raise forms.ValidationError(_("Use digits only, e.g. 100 or 1000001."))
         return value
 
     def clean_town(self):
-        return unicodedata.normalize("NFKC", self.cleaned_data["town"]).strip()
+        return nfkc(self.cleaned_data["town"])
 
 
 class ScheduleRuleForm(forms.ModelForm):
@@ -129,7 +130,7 @@ class ScheduleRuleForm(forms.ModelForm):
         data = super().clean()
         for name, value in data.items():
             if isinstance(value, str):
-                data[name] = unicodedata.normalize("NFKC", value).strip()
+                data[name] = nfkc(value)
         return data
 
 
@@ -165,5 +166,5 @@ class CheckupSessionForm(forms.ModelForm):
         if born_from and born_until and born_until < born_from:
             self.add_error("born_until", _("This date must not be before the first birth date."))
         if isinstance(data.get("reception"), str):
-            data["reception"] = unicodedata.normalize("NFKC", data["reception"]).strip()
+            data["reception"] = nfkc(data["reception"])
         return data

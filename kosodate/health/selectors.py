@@ -40,12 +40,6 @@ def child_get_for_guardian(*, user: User, pk: int) -> Child:
     return child
 
 
-def children_for_guardian(*, user: User) -> list[Child]:
-    if user.household_id is None:
-        return []
-    return list(Child.objects.filter(household_id=user.household_id).order_by("birth_date", "pk"))
-
-
 def dose_get_for_guardian(*, user: User, child: Child, pk: int) -> DoseRecord:
     dose = DoseRecord.objects.filter(pk=pk, child=child).select_related("vaccine").first()
     if dose is None or child.household_id != user.household_id:
@@ -287,6 +281,29 @@ def notices_for_household(
 
 def notices_for_staff() -> QuerySet[HealthNotice]:
     return HealthNotice.objects.all()
+
+
+def schedule_for_staff(*, today: date) -> dict:
+    """The staff schedule page: every rule, every checkup, the checkup dates still to come."""
+    return {
+        "rules": ScheduleRule.objects.select_related("vaccine"),
+        "checkups": Checkup.objects.all(),
+        "sessions": CheckupSession.objects.filter(held_on__gte=today).select_related("checkup"),
+    }
+
+
+def schedule_rule_get_for_staff(*, pk: int) -> ScheduleRule:
+    rule = ScheduleRule.objects.select_related("vaccine").filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def checkup_session_get_for_staff(*, pk: int) -> CheckupSession:
+    session = CheckupSession.objects.select_related("checkup").filter(pk=pk).first()
+    if session is None:
+        raise Http404
+    return session
 
 
 def notice_get_for_staff(*, pk: int) -> HealthNotice:

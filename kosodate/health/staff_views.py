@@ -6,7 +6,6 @@ from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from kosodate.core.access import municipal_staff_required
 
 from . import selectors, services
 from .forms import CheckupSessionForm, NoticeForm, RuleExampleForm, ScheduleRuleForm
-from .models import Checkup, CheckupSession, ScheduleRule
+from .models import ScheduleRule
 from .schedule import DAY_FIELDS, INTERVAL_FIELDS, rule_wording
 
 
@@ -65,13 +64,7 @@ def schedule_rules(request):
     return render(
         request,
         "health/staff/schedule.html",
-        {
-            "rules": ScheduleRule.objects.select_related("vaccine"),
-            "checkups": Checkup.objects.all(),
-            "sessions": CheckupSession.objects.filter(
-                held_on__gte=timezone.localdate()
-            ).select_related("checkup"),
-        },
+        selectors.schedule_for_staff(today=timezone.localdate()),
     )
 
 
@@ -87,9 +80,7 @@ def _example_dates(request) -> tuple[date, date]:
 @require_http_methods(["GET", "HEAD", "POST"])
 @municipal_staff_required
 def schedule_rule_edit(request, pk: int):
-    rule = ScheduleRule.objects.select_related("vaccine").filter(pk=pk).first()
-    if rule is None:
-        raise Http404
+    rule = selectors.schedule_rule_get_for_staff(pk=pk)
     form = ScheduleRuleForm(request.POST or None, instance=rule)
     values = {name: getattr(rule, name) for name in DAY_FIELDS + INTERVAL_FIELDS}
     if request.method == "POST" and form.is_valid():
@@ -143,9 +134,7 @@ def checkup_session_create(request):
 @require_POST
 @municipal_staff_required
 def checkup_session_delete(request, pk: int):
-    session = CheckupSession.objects.select_related("checkup").filter(pk=pk).first()
-    if session is None:
-        raise Http404
+    session = selectors.checkup_session_get_for_staff(pk=pk)
     services.checkup_session_delete(session=session, actor=request.user, request=request)
     messages.success(request, _("The checkup date was removed."))
     return redirect("staff_health_schedule")

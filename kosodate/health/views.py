@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
+from kosodate.accounts.selectors import household_children
 from kosodate.core.ages import age_at
 
 from . import selectors, services
@@ -43,7 +44,7 @@ def health_home(request):
     today = timezone.localdate()
     children = [
         _child_context(child, today)
-        for child in selectors.children_for_guardian(user=request.user)
+        for child in household_children(user=request.user)
         if child.birth_date <= today
     ]
     household = request.user.household if request.user.household_id else None

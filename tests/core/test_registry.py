@@ -28,9 +28,6 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core.services still reads accounts.normalize (text normalisation next)"
-)
 def test_core_imports_no_app():
     for path in (KOSODATE / "core").rglob("*.py"):
         for module in _imported_modules(path):

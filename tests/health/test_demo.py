@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from kosodate.accounts.selectors import household_children
 from kosodate.core.models import Notification, OutboundMessage
 from kosodate.health import selectors
 from kosodate.health.demo import health_demo_load
@@ -27,7 +28,7 @@ def test_every_status_a_checkup_notices_and_a_reminder(resident, today):
 
 def _check_demo(resident, today):
     health_demo_load(resident=resident, today=today)
-    baby, toddler = selectors.children_for_guardian(user=resident)[::-1]
+    baby, toddler = list(household_children(user=resident))[::-1]
     assert (baby.first_name, toddler.first_name) == ("はると", "さくら")
     statuses = set()
     for child in (baby, toddler):

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from kosodate.accounts.normalize import (
+from kosodate.core.text import (
     KanaField,
     NameField,
     NormalizedDateField,
@@ -184,3 +184,16 @@ def test_date_field_formats(typed):
 def test_date_field_refuses_impossible_dates(typed):
     with pytest.raises(ValidationError):
         NormalizedDateField().clean(typed)
+
+
+def test_nfkc_is_applied_in_one_module_only():
+    """Every app normalises through kosodate.core.text, so the rules cannot drift apart."""
+    from pathlib import Path
+
+    kosodate = Path(__file__).resolve().parents[2] / "kosodate"
+    callers = [
+        str(path.relative_to(kosodate))
+        for path in kosodate.rglob("*.py")
+        if "unicodedata" in path.read_text(encoding="utf-8") and path.name != "text.py"
+    ]
+    assert callers == []

@@ -1,9 +1,11 @@
-"""Normalising what residents type, and the form fields built on it (DOMAIN.md, issue 3 item 15).
+"""Normalising what people type, and the form fields built on it (DOMAIN.md, issue 3 item 15):
+the one place for NFKC, kana, phone numbers, postal codes and the fields every app's forms use.
 
 Residents type full-width digits and hyphens (０９０－１２３４－５６７８), half-width kana (ﾔﾏﾀﾞ), the
 long-vowel mark as a hyphen (０９０ー…) and full-width spaces. Every text field here first applies
 NFKC, then the field's own rule, and rejects what it cannot take with a message in the user's
-language. Shared by registration, My Page and the counter: import the helpers or the fields.
+language. Shared by every app's forms: import the helpers or the fields; never call
+unicodedata.normalize yourself.
 """
 
 import re
@@ -39,6 +41,17 @@ def nfkc(value: str) -> str:
     """NFKC (full-width letters and digits to half-width, half-width kana to full-width), with
     runs of whitespace made single spaces and the ends trimmed."""
     return _SPACE_RE.sub(" ", unicodedata.normalize("NFKC", value or "")).strip()
+
+
+def normalize_line(value: str) -> str:
+    """One line of text as typed on any keyboard (a title, a search): nfkc."""
+    return nfkc(value)
+
+
+def normalize_text(value: str) -> str:
+    """Several lines of prose: only the line endings and outer blank space are tidied (NFKC would
+    change characters such as ① or ㈱ that staff chose on purpose)."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def digits_only(value: str) -> str:
