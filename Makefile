@@ -28,7 +28,7 @@ MANAGE := DJANGO_ENV_FILE= DJANGO_DEBUG=1 $(PY) manage.py
 help:
 	@echo "make run    start Kosodate with demo data on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	@echo "make test   run every check and test (needs PostgreSQL, Redis; installs Chromium)"
-	@echo "make lint   ruff, migrations and translation checks only"
+	@echo "make lint   ruff, migrations, import contracts, types and translation checks only"
 	@echo "make bench  the rush benchmarks (see docs/benchmarks.md)"
 	@echo "make prod-local  the production shape on 127.0.0.1 (nginx, 2 web, 2 workers, PostgreSQL, Redis)"
 
@@ -71,10 +71,17 @@ chromium:
 services:
 	@scripts/check-services "$(PG_URL)" "$(REDIS_TEST_URL)"
 
+# What mypy checks: core, and every app's services and selectors (a split module too).
+TYPED = kosodate/core $(filter-out kosodate/core/%,$(wildcard kosodate/*/services.py \
+	kosodate/*/services_*.py kosodate/*/services kosodate/*/selectors.py kosodate/*/selectors_*.py))
+
 lint: $(STAMP) messages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DATABASE_URL=sqlite://:memory: $(MANAGE) makemigrations --check --dry-run
+	@# The floors (docs/architecture.md): the import contracts in pyproject.toml, and types.
+	$(VENV)/bin/lint-imports
+	DATABASE_URL=sqlite://:memory: DJANGO_ENV_FILE= DJANGO_DEBUG=1 $(VENV)/bin/mypy $(TYPED)
 
 # One database leg as a shell command. pytest's exit code 5 means it ran no test: a failure for the
 # full run (CI would otherwise pass having tested nothing), but fine when PYTEST_ARGS picked tests

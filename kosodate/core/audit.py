@@ -39,7 +39,7 @@ _actions: dict[str, ActionType] = {}
 def register(key: str, label: str | Promise) -> str:
     """Register an action type (idempotent for the same key); returns the key, to be used as the
     caller's constant."""
-    if not key or len(key) > AuditLog._meta.get_field("action").max_length:
+    if not key or len(key) > (AuditLog._meta.get_field("action").max_length or 0):
         raise ValueError(f"audit action key {key!r}: empty or too long")
     _actions[key] = ActionType(key, label)
     return key

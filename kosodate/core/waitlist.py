@@ -52,6 +52,11 @@ class OfferPolicy:
 
 
 # --- State changes with their history -----------------------------------------------------------
+# A waiting row of any service (a Booking, an Application): a model instance with `status` and
+# `offer_expires_at` fields, which models.Model does not declare.
+Row = Any
+
+
 @dataclass(frozen=True)
 class StatusFlow:
     """Where one service keeps its waiting rows and their status history.
@@ -66,7 +71,7 @@ class StatusFlow:
     waiting: str = "waitlisted"
     offered: str = "offered"
 
-    def record(self, obj: models.Model, *, status: str, now: datetime, actor=None, note="") -> None:
+    def record(self, obj: Row, *, status: str, now: datetime, actor=None, note="") -> None:
         """Add a history row (for a row just created in `status`; change() records its own)."""
         self.history._default_manager.create(
             **{self.history_fk: obj},
@@ -78,7 +83,7 @@ class StatusFlow:
 
     def change(
         self,
-        obj: models.Model,
+        obj: Row,
         *,
         from_statuses: Iterable[str],
         to: str,
@@ -119,12 +124,12 @@ def task_schedule(task, *, run_after: datetime | None = None, **kwargs: Any) -> 
 def waitlist_offer(
     *,
     flow: StatusFlow,
-    queue: Iterable[models.Model],
+    queue: Iterable[Row],
     policy: OfferPolicy,
     now: datetime,
-    starts_at: Callable[[models.Model], datetime],
-    fits: Callable[[models.Model], bool],
-    offered: Callable[[models.Model], None],
+    starts_at: Callable[[Row], datetime],
+    fits: Callable[[Row], bool],
+    offered: Callable[[Row], None],
     expiry_task,
     expiry_kwarg: str,
     **fields: Any,
@@ -159,10 +164,10 @@ def waitlist_offer(
 def offers_expire(
     *,
     flow: StatusFlow,
-    offers: Iterable[models.Model],
+    offers: Iterable[Row],
     now: datetime,
     to: str,
-    expired: Callable[[models.Model, datetime], None],
+    expired: Callable[[Row, datetime], None],
     note: str = "offer not confirmed",
     **fields: Any,
 ) -> int:

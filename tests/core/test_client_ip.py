@@ -6,9 +6,9 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
 from kosodate.accounts.models import AuthEvent, TermsAcceptance
+from kosodate.core import audit
 from kosodate.core.client_ip import client_ip
 from kosodate.core.models import AuditLog
-from kosodate.core.services import audit_log_record
 from tests.accounts.signin_support import emails, sign_in, terms_create
 from tests.factories import TEST_PASSWORD
 
@@ -56,8 +56,8 @@ def test_audit_log_records_the_client(municipal_staff):
     request = RequestFactory().get(
         "/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{FORGED}, {CLIENT}"
     )
-    audit_log_record(actor=municipal_staff, action="test.look", request=request)
-    assert AuditLog.objects.get(action="test.look").ip_address == CLIENT
+    audit.log(municipal_staff, "resident.view", request=request)
+    assert AuditLog.objects.get(action="resident.view").ip_address == CLIENT
 
 
 @override_settings(ALLAUTH_TRUSTED_PROXY_COUNT=1)
