@@ -7,7 +7,14 @@ from django.utils.translation import ngettext
 
 from . import registry, services
 from .forms import AnnouncementForm, MaintenanceWindowForm, MunicipalityForm
-from .models import Announcement, AuditLog, MaintenanceWindow, Municipality, OutboundMessage
+from .models import (
+    Announcement,
+    AuditLog,
+    MaintenanceWindow,
+    Municipality,
+    NotificationPreference,
+    OutboundMessage,
+)
 
 
 def _adopt(obj: models.Model, created: models.Model) -> None:
@@ -302,3 +309,9 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email", "sms_urgent", "updated_at"]
+    raw_id_fields = ["user"]

@@ -421,3 +421,25 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear from us, per channel. In-app notifications are always kept;
+        security messages always go by email whatever is chosen here (SECURITY.md). Read by
+    core.services.notification_send for every app's notifications."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email = models.BooleanField(_("by email"), default=True)
+    sms_urgent = models.BooleanField(_("by SMS, urgent messages only"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        # Moved from the health app (issue 13) without moving the data: the table keeps its name.
+        db_table = "health_notificationpreference"
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}"

@@ -5,7 +5,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from .models import Announcement, AuditLog, MaintenanceWindow, Municipality, OutboundMessage
+from .models import (
+    Announcement,
+    AuditLog,
+    MaintenanceWindow,
+    Municipality,
+    NotificationPreference,
+    OutboundMessage,
+)
 
 MUNICIPALITY_CACHE_KEY = "core:municipality:v1"
 MUNICIPALITY_CACHE_SECONDS = 60
@@ -174,3 +181,9 @@ def notifications_unread_count(*, user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_preference_get(*, user) -> NotificationPreference:
+    """The person's channel choices (the defaults if they never chose: email on, SMS off)."""
+    preference = NotificationPreference.objects.filter(user=user).first()
+    return preference or NotificationPreference(user=user)

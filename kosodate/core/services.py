@@ -23,6 +23,7 @@ from .models import (
     MaintenanceWindow,
     Municipality,
     Notification,
+    NotificationPreference,
     OutboundMessage,
 )
 from .selectors import MAINTENANCE_CACHE_KEY, MUNICIPALITY_CACHE_KEY
@@ -569,8 +570,8 @@ def notification_send(
     """Tell one person about a change: always a row on their notifications page; an email
     through the outbox (delivered after commit) if `email`, they have an address and did not
     turn email off; and, when `urgent`, an SMS too if they asked for urgent messages by SMS and
-    have a mobile number. The choices are the person's NotificationPreference (kept by the
-    health app, read here through its reverse accessor; none chosen: email on, SMS off).
+    have a mobile number. The choices are the person's NotificationPreference (none chosen:
+    email on, SMS off).
     Security messages never come through here: they always go by email (SECURITY.md).
     Lazy strings are evaluated in the person's own language (User.preferred_language); callers
     that render templates do so under translation.override(user.preferred_language) themselves."""
@@ -605,6 +606,13 @@ def _notification_channels(user) -> tuple[bool, bool]:
     except (ObjectDoesNotExist, AttributeError):
         return True, False
     return preference.email, preference.sms_urgent
+
+
+def notification_preference_save(*, user, email: bool, sms_urgent: bool) -> None:
+    """The person's channel choices (NotificationPreference), for every app's notifications."""
+    NotificationPreference.objects.update_or_create(
+        user=user, defaults={"email": email, "sms_urgent": sms_urgent}
+    )
 
 
 def notification_mark_read(*, user, notification_id: int | None = None) -> int:

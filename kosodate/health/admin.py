@@ -8,7 +8,6 @@ from .models import (
     CheckupSession,
     DoseRecord,
     HealthNotice,
-    NotificationPreference,
     ScheduleRule,
     Vaccine,
 )
@@ -61,9 +60,3 @@ class HealthNoticeAdmin(admin.ModelAdmin):
 class DoseRecordAdmin(admin.ModelAdmin):
     list_display = ["child", "vaccine", "given_on", "created_at"]
     raw_id_fields = ["child", "recorded_by"]
-
-
-@admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "email", "sms_urgent", "updated_at"]
-    raw_id_fields = ["user"]

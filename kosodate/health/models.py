@@ -395,25 +395,6 @@ class HouseholdSituation(models.Model):
         return self.get_situation_display()
 
 
-class NotificationPreference(models.Model):
-    """How a person wants to hear from us, per channel. In-app notifications are always kept;
-    security messages always go by email whatever is chosen here (SECURITY.md)."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
-    )
-    email = models.BooleanField(_("by email"), default=True)
-    sms_urgent = models.BooleanField(_("by SMS, urgent messages only"), default=False)
-    updated_at = models.DateTimeField(_("updated"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("notification preference")
-        verbose_name_plural = _("notification preferences")
-
-    def __str__(self) -> str:
-        return f"{self.user}"
-
-
 class ReminderSent(models.Model):
     """The marker that makes each reminder go out once: the row is inserted before sending, and
     the unique constraint lets only one worker insert it."""

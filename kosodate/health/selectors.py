@@ -20,7 +20,6 @@ from .models import (
     DoseRecord,
     HealthNotice,
     HouseholdSituation,
-    NotificationPreference,
     ScheduleRule,
     Vaccine,
 )
@@ -311,9 +310,3 @@ def notice_get_for_staff(*, pk: int) -> HealthNotice:
     if notice is None:
         raise Http404
     return notice
-
-
-def notification_preference_get(*, user: User) -> NotificationPreference:
-    """The person's channel choices (the defaults if they never chose: email on, SMS off)."""
-    preference = NotificationPreference.objects.filter(user=user).first()
-    return preference or NotificationPreference(user=user)

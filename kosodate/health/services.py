@@ -21,7 +21,6 @@ from .models import (
     DoseRecord,
     HealthNotice,
     HouseholdSituation,
-    NotificationPreference,
     ReminderSent,
     Vaccine,
 )
@@ -220,12 +219,6 @@ def checkup_session_delete(*, session: CheckupSession, actor: User, request=None
 
 
 # --- Preferences ----------------------------------------------------------------------------
-def notification_preference_save(*, user: User, email: bool, sms_urgent: bool) -> None:
-    NotificationPreference.objects.update_or_create(
-        user=user, defaults={"email": email, "sms_urgent": sms_urgent}
-    )
-
-
 def household_situations_set(*, household: Household, situations: list[str]) -> None:
     """The situations the family chose to tell (replaces the earlier choice)."""
     with transaction.atomic():

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.selectors import household_children
+from kosodate.core import selectors as core_selectors
+from kosodate.core import services as core_services
 from kosodate.core.ages import age_at
 
 from . import selectors, services
@@ -156,7 +158,7 @@ def health_dose_delete(request, pk: int, dose_pk: int):
 @resident_services_required
 def health_preferences(request):
     user = request.user
-    preference = selectors.notification_preference_get(user=user)
+    preference = core_selectors.notification_preference_get(user=user)
     situations = (
         sorted(selectors.household_situations(household=user.household))
         if user.household_id
@@ -171,7 +173,7 @@ def health_preferences(request):
         },
     )
     if request.method == "POST" and form.is_valid():
-        services.notification_preference_save(
+        core_services.notification_preference_save(
             user=user,
             email=form.cleaned_data["email"],
             sms_urgent=form.cleaned_data["sms_urgent"],

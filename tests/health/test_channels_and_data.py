@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from kosodate.core.models import Notification, OutboundMessage
+from kosodate.core.models import Notification, NotificationPreference, OutboundMessage
 from kosodate.core.services import notification_send
-from kosodate.health.models import NotificationPreference, ScheduleRule
+from kosodate.health.models import ScheduleRule
 from kosodate.health.services import household_notify, reminders_send
 from tests.factories import ChildFactory
 

@@ -6,13 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kosodate.core.models import Notification, OutboundMessage
+from kosodate.core.models import Notification, NotificationPreference, OutboundMessage
 from kosodate.health.models import (
     Checkup,
     CheckupSession,
     HealthNotice,
     HouseholdSituation,
-    NotificationPreference,
     ReminderSent,
     Vaccine,
 )

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kosodate.core.models import AuditLog
-from kosodate.health.models import DoseRecord, HealthNotice, NotificationPreference, Vaccine
+from kosodate.core.models import AuditLog, NotificationPreference
+from kosodate.health.models import DoseRecord, HealthNotice, Vaccine
 from kosodate.health.services import dose_record
 
 pytestmark = pytest.mark.django_db
