@@ -32,3 +32,14 @@ def test_the_list_of_long_modules_only_names_long_modules():
         if path.exists():
             lines = len(path.read_text(encoding="utf-8").splitlines())
             assert lines > MAX_LINES, f"{name} is {lines} lines now: remove it from OVER_THE_LIMIT"
+
+
+def test_views_query_no_model_directly():
+    """Views read through selectors (access-checked getters) and write through services."""
+    offenders = [
+        f"{path.relative_to(KOSODATE)}:{number}"
+        for path in KOSODATE.rglob("*views*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ".objects." in line or ".objects\n" in line
+    ]
+    assert not offenders, offenders
