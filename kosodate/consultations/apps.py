@@ -19,7 +19,7 @@ class ConsultationsConfig(AppConfig):
         from kosodate.core import registry
         from kosodate.core.access import Role
 
-        from . import demo
+        from . import audit_actions, demo  # noqa: F401  (audit_actions registers the vocabulary)
 
         name = _("Consultations")
         registry.register_service(

@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from kosodate.accounts.demo import DEMO_PASSWORD
 from kosodate.accounts.models import Child, Household, User
 
 from . import selectors, services
@@ -69,7 +68,7 @@ def _professional(context, username, email, last, first, profession, label) -> U
             first_name=first,
             role=User.Role.CONSULTANT,
         )
-        user.set_password(DEMO_PASSWORD)
+        user.set_password(context.password)
         user.save()
     EmailAddress.objects.get_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
