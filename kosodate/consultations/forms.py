@@ -1,11 +1,11 @@
 """Input parsing for consultations: questions, replies, closing, staff answers, booking."""
 
-import unicodedata
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+from kosodate.core.text import nfc
 
 from .models import Consultation, Profession
 from .photos import MAX_PHOTOS, photo_clean
@@ -41,7 +41,7 @@ class PhotosField(forms.FileField):
 
 
 def _text(value: str) -> str:
-    return unicodedata.normalize("NFC", value or "").strip()
+    return nfc(value)
 
 
 class MessageFieldMixin:

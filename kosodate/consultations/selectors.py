@@ -16,6 +16,7 @@ from kosodate.accounts.models import Child, User
 from kosodate.core.access import Role, has_role, is_resident
 from kosodate.core.ages import completed_months
 from kosodate.core.models import AuditLog
+from kosodate.core.text import nfkc
 
 from .models import (
     AnswerTemplate,
@@ -47,13 +48,9 @@ def topics_offered() -> QuerySet[Topic]:
 
 def emergency_words_found(text: str) -> list[EmergencyWord]:
     """The emergency words (in use) that `text` contains, as typed (full- and half-width alike)."""
-    import unicodedata
-
-    normalised = unicodedata.normalize("NFKC", text or "")
+    normalised = nfkc(text)
     return [
-        word
-        for word in EmergencyWord.objects.filter(active=True)
-        if unicodedata.normalize("NFKC", word.word) in normalised
+        word for word in EmergencyWord.objects.filter(active=True) if nfkc(word.word) in normalised
     ]
 
 

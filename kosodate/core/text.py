@@ -48,6 +48,12 @@ def normalize_line(value: str) -> str:
     return nfkc(value)
 
 
+def nfc(value: str) -> str:
+    """NFC only (composed characters), trimmed: for what a person writes to a professional, whose
+    ① or full-width letters must reach them as typed."""
+    return unicodedata.normalize("NFC", value or "").strip()
+
+
 def normalize_text(value: str) -> str:
     """Several lines of prose: only the line endings and outer blank space are tidied (NFKC would
     change characters such as ① or ㈱ that staff chose on purpose)."""

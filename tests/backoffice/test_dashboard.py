@@ -75,6 +75,7 @@ def test_municipal_staff_see_their_tools(client, municipal_staff):
         reverse("staff_health_notice_list"),
         reverse("childcare_staff:index"),
         reverse("events_staff:list"),
+        reverse("backoffice:audit_list"),
     ]
     assert 'aria-current="page"' in response.content.decode().split("backoffice-nav")[1]
 
