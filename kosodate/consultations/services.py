@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import User
+from kosodate.core import audit
 from kosodate.core.capacity import capacity_locked
-from kosodate.core.services import audit_log_record, notification_send
+from kosodate.core.services import notification_send
 
 from . import selectors
 from .deadlines import working_deadline
@@ -100,13 +101,15 @@ def consultation_ask(
             consultation=consultation, author=user, body=body, created_at=now
         )
         _add_photos(message, list(photos))
-        audit_log_record(
-            actor=user,
-            action="consultation.ask",
-            target=consultation,
+        audit.log(
+            user,
+            "consultation.ask",
+            consultation,
             subject_user=user,
-            detail={"topic": topic.code, "flagged": bool(words), "photos": len(photos)},
             request=request,
+            topic=topic.code,
+            flagged=bool(words),
+            photos=len(photos),
         )
     return consultation
 
@@ -172,13 +175,13 @@ def consultation_close(
             .update(status=Consultation.Status.CLOSED, closed_at=now, helpful=helpful)
         )
         if updated:
-            audit_log_record(
-                actor=user,
-                action="consultation.close",
-                target=consultation,
+            audit.log(
+                user,
+                "consultation.close",
+                consultation,
                 subject_user=user,
-                detail={"helpful": helpful},
                 request=request,
+                helpful=helpful,
             )
     if updated:
         consultation.status, consultation.closed_at = Consultation.Status.CLOSED, now
@@ -211,23 +214,17 @@ def consultation_reopen(*, user: User, consultation: Consultation, request=None)
         )
         if not updated:
             raise ValidationError(_("This consultation is not closed."), code="not_closed")
-        audit_log_record(
-            actor=user,
-            action="consultation.reopen",
-            target=consultation,
-            subject_user=user,
-            request=request,
-        )
+        audit.log(user, "consultation.reopen", consultation, subject_user=user, request=request)
     consultation.status, consultation.closed_at = Consultation.Status.WAITING_STAFF, None
 
 
 # --- Staff ------------------------------------------------------------------------------------
 def consultation_record_view(*, member: StaffMember, consultation: Consultation, request=None):
     """Every look at a consultation by staff goes on record (who read what, and when)."""
-    audit_log_record(
-        actor=member.user,
-        action=selectors.VIEW_ACTION,
-        target=consultation,
+    audit.log(
+        member.user,
+        selectors.VIEW_ACTION,
+        consultation,
         subject_user=consultation.asked_by,
         request=request,
     )
@@ -286,10 +283,10 @@ def consultation_answer(
             body=body,
             created_at=now,
         )
-        audit_log_record(
-            actor=user,
-            action="consultation.answer",
-            target=consultation,
+        audit.log(
+            user,
+            "consultation.answer",
+            consultation,
             subject_user=consultation.asked_by,
             request=request,
         )
@@ -306,9 +303,7 @@ def consultation_take(*, member: StaffMember, consultation: Consultation, reques
             assigned_to=member.user
         )
         if updated:
-            audit_log_record(
-                actor=member.user, action="consultation.take", target=consultation, request=request
-            )
+            audit.log(member.user, "consultation.take", consultation, request=request)
     if updated:
         consultation.assigned_to = member.user
     return bool(updated)
@@ -325,13 +320,7 @@ def consultation_assign(
         )
     with transaction.atomic():
         Consultation.objects.filter(pk=consultation.pk).update(assigned_to=to_user)
-        audit_log_record(
-            actor=member.user,
-            action="consultation.assign",
-            target=consultation,
-            detail={"to": to_user.pk},
-            request=request,
-        )
+        audit.log(member.user, "consultation.assign", consultation, request=request, to=to_user.pk)
     consultation.assigned_to = to_user
 
 
@@ -362,12 +351,12 @@ def consultation_hand_over(
             note=note,
             created_at=now,
         )
-        audit_log_record(
-            actor=member.user,
-            action="consultation.hand_over",
-            target=consultation,
-            detail={"from": consultation.profession, "to": to_profession},
+        audit.log(
+            member.user,
+            "consultation.hand_over",
+            consultation,
             request=request,
+            **{"from": consultation.profession, "to": to_profession},
         )
     consultation.profession, consultation.assigned_to = to_profession, None
     return handover
@@ -381,9 +370,7 @@ def staff_note_add(
         note = StaffNote.objects.create(
             consultation=consultation, author=member.user, body=body, created_at=timezone.now()
         )
-        audit_log_record(
-            actor=member.user, action="consultation.note", target=consultation, request=request
-        )
+        audit.log(member.user, "consultation.note", consultation, request=request)
     return note
 
 
@@ -394,12 +381,8 @@ def consultation_set_outcome(
         raise ValidationError({"outcome": _("Choose an outcome.")})
     with transaction.atomic():
         Consultation.objects.filter(pk=consultation.pk).update(outcome=outcome)
-        audit_log_record(
-            actor=member.user,
-            action="consultation.outcome",
-            target=consultation,
-            detail={"outcome": outcome},
-            request=request,
+        audit.log(
+            member.user, "consultation.outcome", consultation, request=request, outcome=outcome
         )
     consultation.outcome = outcome
 
@@ -439,11 +422,13 @@ def slots_publish(
     ]
     with transaction.atomic():
         Slot.objects.bulk_create(slots, ignore_conflicts=True)
-        audit_log_record(
-            actor=member.user,
-            action="consultation.slots_publish",
-            detail={"profession": profession, "first": first.isoformat(), "count": count},
+        audit.log(
+            member.user,
+            "consultation.slots_publish",
             request=request,
+            profession=profession,
+            first=first.isoformat(),
+            count=count,
         )
     return slots
 
@@ -513,13 +498,8 @@ def booking_create(
                 consultation=consultation,
                 created_at=now,
             )
-            audit_log_record(
-                actor=user,
-                action="consultation.book",
-                target=booking,
-                subject_user=user,
-                detail={"slot": slot.pk},
-                request=request,
+            audit.log(
+                user, "consultation.book", booking, subject_user=user, request=request, slot=slot.pk
             )
             _reminder_schedule(booking, rules)
     except IntegrityError:
@@ -545,12 +525,8 @@ def booking_cancel(*, user: User, booking: Booking, request=None) -> bool:
             Consultation.objects.filter(pk=booking.consultation_id).update(
                 status=Consultation.Status.CLOSED, closed_at=now
             )
-            audit_log_record(
-                actor=user,
-                action="consultation.booking_cancel",
-                target=booking,
-                subject_user=user,
-                request=request,
+            audit.log(
+                user, "consultation.booking_cancel", booking, subject_user=user, request=request
             )
     return bool(updated)
 
@@ -608,12 +584,7 @@ def session_message_staff(
 
 def report_csv_record(*, member: StaffMember, month: date, request=None) -> None:
     """Downloading the monthly CSV is a staff action like any other: on record."""
-    audit_log_record(
-        actor=member.user,
-        action="consultation.report_csv",
-        detail={"month": f"{month:%Y-%m}"},
-        request=request,
-    )
+    audit.log(member.user, "consultation.report_csv", request=request, month=f"{month:%Y-%m}")
 
 
 # --- Defaults ----------------------------------------------------------------------------------
@@ -659,6 +630,6 @@ def retention_apply(*, today: date | None = None) -> int:
                 status=Consultation.Status.CLOSED,
                 closed_at=consultation.closed_at or now,
             )
-            audit_log_record(actor=None, action="consultation.anonymise", target=consultation)
+            audit.log(None, "consultation.anonymise", consultation)
         count += 1
     return count

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from . import audit
 from .models import (
     Announcement,
-    AuditLog,
     MaintenanceWindow,
     Municipality,
     Notification,
@@ -31,22 +30,6 @@ from .sms import PermanentDeliveryError, SmsMessage, sms_backend_get
 
 
 # --- Audit log --------------------------------------------------------------------------------
-def audit_log_record(
-    *,
-    actor,
-    action: str,
-    target: models.Model | None = None,
-    subject_user=None,
-    detail: dict[str, Any] | None = None,
-    request=None,
-) -> AuditLog:
-    """The old entry point, kept only until every caller uses kosodate.core.audit.log (issue 13):
-    the action must be registered all the same."""
-    return audit.log(
-        actor, action, target, subject_user=subject_user, request=request, **(detail or {})
-    )
-
-
 def admin_object_viewed(*, actor, obj: models.Model, request=None) -> None:
     """A system administrator opened a record holding personal data in the Django admin."""
     audit.log(actor, "admin.view", obj, request=request)

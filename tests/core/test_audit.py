@@ -17,7 +17,7 @@ KOSODATE = Path(__file__).resolve().parents[2] / "kosodate"
 
 
 def _audit_calls():
-    """(path, call) for every audit.log(...) and audit_log_record(...) call in the project."""
+    """(path, call) for every audit.log(...) call in the project (and any old audit_log_record)."""
     for path in KOSODATE.rglob("*.py"):
         if "migrations" in path.parts:
             continue
