@@ -11,6 +11,7 @@ import holidays
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kosodate.core import ages
 from kosodate.core.waitlist import OfferPolicy
@@ -278,7 +279,14 @@ STATUS_LABELS = {
     CLOSED: _("Closed"),
     NOT_TAKEN: _("No care for this age"),
 }
-STATUS_SYMBOLS = {AVAILABLE: "○", FEW: "△", FULL: "×", CLOSED: "休", NOT_TAKEN: "−"}
+# 休 is Japanese: an English page shows its own short mark (the key below the calendar explains).
+STATUS_SYMBOLS = {
+    AVAILABLE: "○",
+    FEW: "△",
+    FULL: "×",
+    CLOSED: pgettext_lazy("calendar mark of a closed day (one or two characters)", "Cl"),
+    NOT_TAKEN: "−",
+}
 
 
 def availability_status(capacity: Capacity, held: dict[str, int], band: str) -> tuple[str, int]:

@@ -38,8 +38,17 @@ def _filters(request):
     """The calendar's filters, shared by the month and the day view."""
     children = _children(request)
     all_facilities = selectors.facilities_active()
+    params = request.GET.copy()
+    if not params.get("child") and not params.get("band"):
+        # Nothing chosen: the family's youngest child, or for a visitor the band the page names;
+        # the form shows what the calendar shows.
+        if children:
+            youngest = max(children, key=lambda c: (c.birth_date, c.pk))
+            params["child"] = str(youngest.pk)
+        else:
+            params["band"] = AgeBand.AGE1_2
     form = AvailabilityForm(
-        request.GET,
+        params,
         children=children,
         areas=selectors.facility_areas(facilities=all_facilities),
         facilities=all_facilities,

@@ -211,3 +211,32 @@ def test_a_service_switch_exists_only_for_an_installed_service(page, monkeypatch
     for flag in Municipality.SERVICE_FLAGS:
         expect(page.locator(f"input[name={flag}]")).to_have_count(1 if flag in flags else 0)
     assert page.locator(f"input[name={missing.flag}]").count() == 0
+
+
+def test_the_calendar_shows_the_age_it_names(page, resident, municipality):
+    """Item 6: the age box and the sentence agree: 1・2歳児 for a visitor; for a signed-in family,
+    the youngest child (and the band of that child's age)."""
+    FacilityFactory()
+    go(page, reverse("childcare:availability"))
+    selected = page.locator("#id_band option:checked")
+    expect(selected).to_have_text("1・2歳児")
+    expect(page.locator("#calendar > p").first).to_contain_text("1・2歳児の空き状況です")
+
+    family(resident, first_name="さくら", birth_days_ago=4 * 365)
+    family(resident, first_name="はると", birth_days_ago=200)
+    login(page, resident)
+    go(page, reverse("childcare:availability"))
+    expect(page.locator("#id_child option:checked")).to_contain_text("はると")
+    expect(page.locator("#calendar > p").first).to_contain_text("はると")
+    expect(page.locator("#calendar > p").first).to_contain_text("0歳児")
+    assert_accessible(page)
+
+
+def test_the_english_calendar_has_no_japanese_mark(page_en, municipality):
+    """Item 9: 休 is not in the English calendar; its own mark is explained in the key."""
+    FacilityFactory(open_on_saturdays=False)
+    go(page_en, reverse("childcare:availability"))
+    expect(page_en.locator("table.calendar")).not_to_contain_text("休")
+    expect(page_en.locator(".calendar-legend")).not_to_contain_text("休")
+    expect(page_en.locator(".calendar-legend")).to_contain_text("Cl Closed")
+    expect(page_en.locator("table.calendar")).to_contain_text("Cl")

@@ -140,5 +140,5 @@ def test_query_count_does_not_grow_with_bookings(client, resident, municipality)
 def test_htmx_month_navigation_links(client, facility):
     with time_machine.travel(NOW, tick=False):
         html = client.get(reverse("childcare:availability") + "?month=2026-06").content.decode()
-    assert 'hx-get="?month=2026-07"' in html
-    assert 'href="?month=2026-07"' in html  # works without JavaScript too
+    assert 'hx-get="?band=age1_2&amp;month=2026-07"' in html
+    assert 'href="?band=age1_2&amp;month=2026-07"' in html  # works without JavaScript too
