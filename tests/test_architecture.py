@@ -11,7 +11,8 @@ OVER_THE_LIMIT = {
     "childcare/services.py": 787,
     "events/services.py": 721,
     "childcare/selectors.py": 640,
-    "consultations/services.py": 664,
+    "core/services.py": 607,
+    "consultations/services.py": 635,
 }
 
 
