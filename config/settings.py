@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kosodate.health",
     "kosodate.childcare",
     "kosodate.consultations",
+    "kosodate.familysupport",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -28,6 +28,8 @@ urlpatterns = [
     path("staff/childcare/", include("kosodate.childcare.staff_urls")),
     path("consultations/", include("kosodate.consultations.urls")),
     path("staff/consultations/", include("kosodate.consultations.staff_urls")),
+    path("familysupport/", include("kosodate.familysupport.urls")),
+    path("staff/familysupport/", include("kosodate.familysupport.staff_urls")),
     path("notifications/", notification_views.notification_list, name="notification_list"),
     path(
         "notifications/<int:pk>/read/",

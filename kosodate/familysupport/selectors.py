@@ -1,0 +1,518 @@
+"""Reads for ファミサポ, with the access-checked getters: another member's request or activity is a
+404, a supporter sees a family's address and phone only on an activity matched to them and only
+until its report is settled, and only the centre's advisors see members' records."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from kosodate.core.ages import completed_months, primary_school_end
+
+from . import fees
+from .models import (
+    Activity,
+    Advisor,
+    Attendance,
+    CentreRules,
+    District,
+    Meeting,
+    Member,
+    MonthClose,
+    Offer,
+    Session,
+    Skill,
+    SupporterProfile,
+    SupportRequest,
+)
+
+# Supporters this many grid steps away or nearer fit a request's area.
+AREA_REACH = 2
+
+
+def rules_get() -> CentreRules:
+    rules = CentreRules.objects.filter(pk=CentreRules.SINGLETON_ID).first()
+    return rules or CentreRules(pk=CentreRules.SINGLETON_ID)
+
+
+# --- Who is who ---------------------------------------------------------------------------------
+def advisor_active(user) -> bool:
+    """The centre's staff: an active advisor assignment, or a system administrator."""
+    if not (user.is_authenticated and user.is_active and user.is_back_office):
+        return False
+    return user.is_superuser or Advisor.objects.filter(user=user, active=True).exists()
+
+
+def member_for(user) -> Member | None:
+    if not user.is_authenticated:
+        return None
+    return Member.objects.select_related("district").filter(user=user).first()
+
+
+def profile_for(user) -> SupporterProfile | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        SupporterProfile.objects.select_related("member")
+        .filter(member__user=user, member__kind__in=[Member.Kind.SUPPORT, Member.Kind.BOTH])
+        .first()
+    )
+
+
+def districts() -> QuerySet[District]:
+    return District.objects.all()
+
+
+def sessions_open(*, kind: str) -> list[Session]:
+    """Published sessions still ahead, each with `taken` places."""
+    return list(
+        Session.objects.filter(kind=kind, published=True, starts_at__gt=timezone.now())
+        .annotate(
+            taken=Count(
+                "attendances",
+                filter=Q(attendances__status__in=[Attendance.Status.BOOKED, "attended"]),
+            )
+        )
+        .order_by("starts_at")
+    )
+
+
+def session_places_taken(*, session_id: int) -> int:
+    return Attendance.objects.filter(
+        session_id=session_id,
+        status__in=[Attendance.Status.BOOKED, Attendance.Status.ATTENDED],
+    ).count()
+
+
+def child_eligible(*, birth: date, on: date, rules: CentreRules) -> bool:
+    """6 months (completed, on the day of care) to the end of primary school (core ages)."""
+    return completed_months(birth, on) >= rules.min_age_months and on <= primary_school_end(birth)
+
+
+def skills_needed(*, kind: str, siblings: int, starts: time, ends: time, rules) -> list[str]:
+    needed = {
+        SupportRequest.Kind.PICKUP: Skill.PICKUP,
+        SupportRequest.Kind.SICK_RECOVERY: Skill.SICK_RECOVERY,
+    }.get(kind, Skill.HOME_CARE)
+    skills = [str(needed)]
+    if siblings:
+        skills.append(Skill.SIBLINGS)
+    if starts < rules.early_until or ends > rules.late_from:
+        skills.append(Skill.EARLY_LATE)
+    return skills
+
+
+def request_weekdays(request: SupportRequest) -> list[int]:
+    return sorted({int(d) for d in request.weekdays} or {request.first_date.weekday()})
+
+
+def supporters_fitting(
+    *, request: SupportRequest, rules: CentreRules | None = None
+) -> QuerySet[SupporterProfile]:
+    """Approved supporters with a valid certificate who fit the request's area, skills and every
+    weekday's hours; never the family itself. One query whatever the number of supporters."""
+    rules = rules or rules_get()
+    family_district = request.family.district
+    weekdays = request_weekdays(request)
+    skills = skills_needed(
+        kind=request.kind,
+        siblings=request.siblings,
+        starts=request.starts,
+        ends=request.ends,
+        rules=rules,
+    )
+    near = District.objects.filter(
+        grid_x__gte=family_district.grid_x - AREA_REACH,
+        grid_x__lte=family_district.grid_x + AREA_REACH,
+        grid_y__gte=family_district.grid_y - AREA_REACH,
+        grid_y__lte=family_district.grid_y + AREA_REACH,
+    )
+    fitting = SupporterProfile.objects.filter(
+        status=SupporterProfile.Status.APPROVED,
+        certificate_expires__gt=timezone.localdate(),
+        member__status=Member.Status.ACTIVE,
+        member__district__in=near,
+        **{f"can_{skill}": True for skill in skills},
+    ).exclude(member=request.family)
+    return (
+        fitting.filter(
+            availability__weekday__in=weekdays,
+            availability__starts__lte=request.starts,
+            availability__ends__gte=request.ends,
+        )
+        .annotate(days=Count("availability__weekday", distinct=True))
+        .filter(days=len(weekdays))
+        .select_related("member__district")
+        .order_by("pk")
+    )
+
+
+def candidates_ranked(*, request: SupportRequest, limit: int = 20) -> list[SupporterProfile]:
+    """The advisor's candidates: fitting supporters with `distance` (district grid), `with_family`
+    (past activities with this family) and `load` (activities this month), nearest, best known
+    and least loaded first. A fixed number of queries whatever the data size."""
+    month = request.first_date.replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    fitting = supporters_fitting(request=request).annotate(
+        with_family=Count(
+            "activities",
+            filter=Q(activities__request__family=request.family)
+            & ~Q(activities__status=Activity.Status.CANCELLED),
+            distinct=True,
+        ),
+        load=Count(
+            "activities",
+            filter=Q(activities__date__gte=month, activities__date__lt=next_month)
+            & ~Q(activities__status=Activity.Status.CANCELLED),
+            distinct=True,
+        ),
+    )
+    family_district = request.family.district
+    ranked = sorted(
+        fitting,
+        key=lambda p: (
+            family_district.distance(p.member.district),
+            -p.with_family,
+            p.load,
+            p.pk,
+        ),
+    )[:limit]
+    for profile in ranked:
+        profile.distance = family_district.distance(profile.member.district)
+    return ranked
+
+
+def supporter_known(*, family: Member) -> SupporterProfile | None:
+    """The supporter this family already met (meeting held or waived), most recent first."""
+    meeting = (
+        Meeting.objects.filter(family=family, status__in=[Meeting.Status.HELD, "waived"])
+        .select_related("supporter")
+        .order_by("-updated_at")
+        .first()
+    )
+    return meeting.supporter if meeting else None
+
+
+def supporters_search(*, family: Member, district_id=None, skill: str = "") -> list:
+    """What a family may see of supporters: display name, district, skills. Nothing else."""
+    profiles = (
+        SupporterProfile.objects.filter(
+            status=SupporterProfile.Status.APPROVED, member__status=Member.Status.ACTIVE
+        )
+        .exclude(member=family)
+        .select_related("member__district")
+        .order_by("display_name", "pk")
+    )
+    if district_id:
+        profiles = profiles.filter(member__district_id=district_id)
+    if skill in Skill.values:
+        profiles = profiles.filter(**{f"can_{skill}": True})
+    return [
+        {
+            "id": p.pk,
+            "display_name": p.display_name,
+            "district": p.member.district.name,
+            "skills": p.skill_labels(),
+            "about": p.about,
+        }
+        for p in profiles[:100]
+    ]
+
+
+# --- Residents' access-checked getters ----------------------------------------------------------
+def requests_for_family(*, member: Member) -> QuerySet[SupportRequest]:
+    return SupportRequest.objects.filter(family=member).select_related("child", "supporter")
+
+
+def request_get_for_family(*, member: Member | None, pk: int) -> SupportRequest:
+    if member is None:
+        raise Http404
+    found = requests_for_family(member=member).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def offers_for_supporter(*, profile: SupporterProfile) -> QuerySet[Offer]:
+    return (
+        Offer.objects.filter(supporter=profile)
+        .select_related("request__family__district", "request__child")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def offer_get_for_supporter(*, profile: SupporterProfile | None, pk: int) -> Offer:
+    if profile is None:
+        raise Http404
+    found = offers_for_supporter(profile=profile).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+SEES_CONTACT = (Activity.Status.CONFIRMED, Activity.Status.REPORTED, Activity.Status.DISPUTED)
+
+
+def activity_get_for_user(*, user, pk: int) -> tuple[Activity, str]:
+    """The activity and the viewer's side ("family" or "supporter"); anyone else gets a 404."""
+    if not user.is_authenticated:
+        raise Http404
+    activity = (
+        Activity.objects.select_related(
+            "request__family__user__household",
+            "request__family__district",
+            "request__child",
+            "supporter__member__user",
+        )
+        .filter(pk=pk)
+        .filter(Q(request__family__user=user) | Q(supporter__member__user=user))
+        .first()
+    )
+    if activity is None:
+        raise Http404
+    side = "family" if activity.request.family.user_id == user.pk else "supporter"
+    return activity, side
+
+
+def contact_visible(*, activity: Activity, side: str) -> bool:
+    """The family's address, phone and pick-up person: for the matched supporter, until settled."""
+    return side == "supporter" and activity.status in SEES_CONTACT
+
+
+def cancellation_charge(*, activity: Activity, side: str) -> int:
+    """What cancelling now would cost this side (the supporter never pays)."""
+    if side != "family":
+        return 0
+    return fees.cancellation_fee(
+        rules_get(),
+        day=activity.date,
+        starts=activity.starts,
+        ends=activity.ends,
+        children=1 + activity.request.siblings,
+        today=timezone.localdate(),
+    )
+
+
+def activities_for_member(*, member: Member) -> QuerySet[Activity]:
+    return (
+        Activity.objects.filter(Q(request__family=member) | Q(supporter__member=member))
+        .select_related("request__child", "supporter")
+        .order_by("-date", "-starts")
+    )
+
+
+def meetings_for_member(*, member: Member) -> QuerySet[Meeting]:
+    return Meeting.objects.filter(Q(family=member) | Q(supporter__member=member)).select_related(
+        "supporter", "family__user"
+    )
+
+
+def statement_for_supporter(*, profile: SupporterProfile, month: date) -> dict:
+    """The supporter's statement of a month: its settled activities, fees and transport."""
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    rows = list(
+        Activity.objects.filter(
+            supporter=profile,
+            date__gte=month,
+            date__lt=next_month,
+            status__in=[Activity.Status.SETTLED, Activity.Status.CANCELLED],
+        )
+        .filter(Q(status=Activity.Status.SETTLED) | Q(cancel_fee__gt=0))
+        .select_related("request__child")
+        .order_by("date", "starts")
+    )
+    return {
+        "month": month,
+        "closed": MonthClose.objects.filter(month=month).first(),
+        "rows": rows,
+        "fees": sum(a.fee + a.cancel_fee for a in rows),
+        "transport": sum(a.transport for a in rows),
+    }
+
+
+# --- The centre's views ---------------------------------------------------------------------------
+def members_list(*, status: str = "", kind: str = "") -> QuerySet[Member]:
+    members = Member.objects.select_related("user", "district").order_by("-applied_at")
+    if status:
+        members = members.filter(status=status)
+    if kind:
+        members = members.filter(kind=kind)
+    return members
+
+
+def member_get_for_staff(*, pk: int) -> Member:
+    member = (
+        Member.objects.select_related("user__household", "district", "profile")
+        .filter(pk=pk)
+        .first()
+    )
+    if member is None:
+        raise Http404
+    return member
+
+
+def session_get(*, pk: int) -> Session:
+    session = Session.objects.filter(pk=pk).first()
+    if session is None:
+        raise Http404
+    return session
+
+
+def sessions_all() -> QuerySet[Session]:
+    return Session.objects.annotate(
+        taken=Count("attendances", filter=Q(attendances__status__in=["booked", "attended"]))
+    ).order_by("-starts_at")
+
+
+def session_attendances(*, session: Session) -> QuerySet[Attendance]:
+    return session.attendances.select_related("member__user").order_by("pk")
+
+
+def advisor_queue() -> QuerySet[SupportRequest]:
+    """Requests with the advisor (their mode, or nobody accepted in time)."""
+    return (
+        SupportRequest.objects.filter(status=SupportRequest.Status.ADVISOR)
+        .select_related("family__user", "family__district", "child")
+        .annotate(
+            proposed=Exists(
+                Offer.objects.filter(
+                    request=OuterRef("pk"), via=Offer.Via.ADVISOR, status=Offer.Status.OPEN
+                )
+            )
+        )
+        .order_by("first_date", "pk")
+    )
+
+
+def request_get_for_staff(*, pk: int) -> SupportRequest:
+    found = (
+        SupportRequest.objects.select_related("family__user", "family__district", "child")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def meetings_open() -> QuerySet[Meeting]:
+    return (
+        Meeting.objects.exclude(status__in=[Meeting.Status.HELD, Meeting.Status.WAIVED])
+        .select_related("family__user", "supporter")
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def meeting_get_for_staff(*, pk: int) -> Meeting:
+    meeting = Meeting.objects.select_related("family__user", "supporter").filter(pk=pk).first()
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def reports_to_check() -> QuerySet[Activity]:
+    return (
+        Activity.objects.filter(status__in=[Activity.Status.DISPUTED, Activity.Status.REPORTED])
+        .select_related("request__family__user", "supporter")
+        .order_by("date", "pk")
+    )
+
+
+def activity_get_for_staff(*, pk: int) -> Activity:
+    activity = (
+        Activity.objects.select_related("request__family__user", "supporter", "request__child")
+        .filter(pk=pk)
+        .first()
+    )
+    if activity is None:
+        raise Http404
+    return activity
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    return first, (first + timedelta(days=32)).replace(day=1)
+
+
+def month_summary(*, month: date) -> dict:
+    """The month's statistics: hours by kind and by district, members active, requests unfilled
+    and why, and whether every report is settled (the month can close)."""
+    first, after = month_bounds(month)
+    in_month = Activity.objects.filter(date__gte=first, date__lt=after)
+    settled = in_month.filter(status=Activity.Status.SETTLED)
+    minutes = {}
+    for row in settled.values(
+        "request__kind", "request__family__district__name", "actual_start", "actual_end"
+    ):
+        start, end = row["actual_start"], row["actual_end"]
+        span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        for key in (
+            ("kind", row["request__kind"]),
+            ("district", row["request__family__district__name"]),
+        ):
+            minutes[key] = minutes.get(key, 0) + span
+    kinds = dict(SupportRequest.Kind.choices)
+    unfilled = (
+        SupportRequest.objects.filter(first_date__gte=first, first_date__lt=after)
+        .exclude(status__in=[SupportRequest.Status.MATCHED])
+        .values("status", "unfilled_reason")
+        .annotate(n=Count("pk"))
+        .order_by("status")
+    )
+    return {
+        "month": first,
+        "closed": MonthClose.objects.filter(month=first).first(),
+        "by_kind": sorted(
+            (str(kinds.get(k, k)), m / 60) for (axis, k), m in minutes.items() if axis == "kind"
+        ),
+        "by_district": sorted(
+            (k, m / 60) for (axis, k), m in minutes.items() if axis == "district"
+        ),
+        "activities": settled.count(),
+        "open_reports": in_month.filter(
+            status__in=[Activity.Status.CONFIRMED, Activity.Status.REPORTED, "disputed"]
+        ).count(),
+        "families_active": settled.values("request__family").distinct().count(),
+        "supporters_active": settled.values("supporter").distinct().count(),
+        "fees": settled.aggregate(total=Sum("fee"))["total"] or 0,
+        "unfilled": list(unfilled),
+        "members": Member.objects.filter(status=Member.Status.ACTIVE)
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .order_by("kind"),
+    }
+
+
+def national_report_rows(*, month: date) -> list[list]:
+    """The national report's CSV rows for a month (one row per settled activity, no names)."""
+    first, after = month_bounds(month)
+    rows = [["date", "kind", "district", "minutes", "children", "fee_yen", "transport_yen"]]
+    for a in (
+        Activity.objects.filter(date__gte=first, date__lt=after, status=Activity.Status.SETTLED)
+        .select_related("request__family__district")
+        .order_by("date", "pk")
+    ):
+        start, end = a.actual_start, a.actual_end
+        rows.append(
+            [
+                a.date.isoformat(),
+                a.request.kind,
+                a.request.family.district.name,
+                (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute),
+                1 + a.request.siblings,
+                a.fee,
+                a.transport,
+            ]
+        )
+    return rows
+
+
+def activities_due_reminder(*, day: date) -> QuerySet[Activity]:
+    return Activity.objects.filter(
+        date=day, status=Activity.Status.CONFIRMED, reminded_at__isnull=True
+    ).select_related("request__family__user", "supporter__member__user")
+
+
+def local_datetime(day: date, at: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, at))

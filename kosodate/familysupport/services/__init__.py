@@ -1,0 +1,3 @@
+"""Every change in ファミサポ goes through here (ARCHITECTURE.md: services), split by flow:
+membership (joining, sessions, training), matching (requests, offers, the advisor), activities
+(meetings, cancellation, reports, the month's close)."""
