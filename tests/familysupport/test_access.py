@@ -32,7 +32,7 @@ def world(rules, advisor, facility_staff, municipal_staff):
     )
     matched_supporter = support.supporter(name="さくらさん", weekdays=[0, 1, 2, 3])
     # Settled: the report was filed and confirmed.
-    past_request, settled = support.matched(member=family, profile=matched_supporter)
+    _past, settled = support.matched(member=family, profile=matched_supporter)
     Activity.objects.filter(pk=settled.pk).update(date=timezone.localdate() - timedelta(days=1))
     settled.refresh_from_db()
     activities.report_file(
@@ -44,7 +44,7 @@ def world(rules, advisor, facility_staff, municipal_staff):
     )
     assert activities.report_confirm(user=family.user, activity=settled)
     # Confirmed, still ahead.
-    upcoming_request, confirmed = support.matched(
+    _upcoming, confirmed = support.matched(
         member=family, profile=matched_supporter, day=support.next_weekday(3, after_days=9)
     )
     unmatched = support.supporter(name="ひまわりさん")
