@@ -455,6 +455,53 @@ def _childcare_confirm(page, world: World, path: str) -> None:
     page.wait_for_load_state()
 
 
+# --- ファミサポ (kosodate.familysupport) ---
+def _fs(world: World) -> dict:
+    """The resident a confirmed family, other_resident its matched supporter (one activity
+    settled, one ahead, an open request offered), a request in the advisor's queue, sessions, an
+    applicant, and municipal_staff the centre's advisor (made once per test)."""
+    if not hasattr(world, "_fs_objects"):
+        from tests.familysupport.support import page_world
+
+        _family(world)
+        world._fs_objects = page_world(
+            family_user=world.resident,
+            supporter_user=world.persona("other_resident"),
+            advisor_user=world.persona("municipal_staff"),
+        )
+    return world._fs_objects
+
+
+def _fs_pk(key: str):
+    return lambda world: [_fs(world)[key].pk]
+
+
+def _fs_member_pk(world: World) -> list:
+    return [_fs(world)["applicant"].pk]
+
+
+def _fs_sessions_only(world: World) -> None:
+    from tests.familysupport.support import centre, district, orientation
+
+    centre()
+    district()
+    orientation()
+
+
+def _fs_request_confirm(page, world: World, path: str) -> None:
+    """The request form filled in and sent: the fee estimate before anything is sent."""
+    from tests.familysupport.support import next_weekday
+
+    _fs(world)
+    page.goto(page.base_url + path)
+    page.fill("#id_first_date", next_weekday(1, after_days=14).isoformat())
+    page.fill("#id_starts", "15:00")
+    page.fill("#id_ends", "17:00")
+    page.fill("#id_place", "こもれび保育園")
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_load_state()
+
+
 STAFF = ("municipal_staff", "admin_user")
 
 
@@ -959,10 +1006,92 @@ PAGES: list[Scan] = [
     Scan("consultations_staff:slots", as_="consultant", setup=_consultation_slot),
     Scan("consultations_staff:slots", as_="consultant", visit=_submit_empty, variant="errors"),
     Scan("consultations_staff:report", as_="consultant", setup=_consultation),
+    # --- ファミサポ (kosodate.familysupport) ---
+    Scan("familysupport:home", as_="resident", setup=_fs),
+    Scan("familysupport:home", as_="other_resident", setup=_fs),
+    Scan("familysupport:join", as_="resident", setup=_fs_sessions_only),
+    Scan(
+        "familysupport:join",
+        as_="resident",
+        setup=_fs_sessions_only,
+        visit=_submit_empty,
+        variant="errors",
+    ),
+    Scan("familysupport:profile", as_="other_resident", setup=_fs),
+    Scan("familysupport:search", as_="resident", setup=_fs),
+    Scan("familysupport:request_new", as_="resident", setup=_fs),
+    Scan(
+        "familysupport:request_new",
+        as_="resident",
+        setup=_fs,
+        visit=_submit_empty,
+        variant="errors",
+    ),
+    Scan(
+        "familysupport:request_new",
+        as_="resident",
+        visit=_fs_request_confirm,
+        variant="confirm",
+    ),
+    Scan("familysupport:request_detail", as_="resident", args=_fs_pk("open_request")),
+    Scan("familysupport:request_cancel", as_="resident", args=_fs_pk("open_request")),
+    Scan("familysupport:offer_detail", as_="other_resident", args=_fs_pk("offer")),
+    Scan("familysupport:activity_detail", as_="resident", args=_fs_pk("confirmed")),
+    Scan(
+        "familysupport:activity_detail",
+        as_="other_resident",
+        args=_fs_pk("confirmed"),
+        variant="supporter",
+    ),
+    Scan(
+        "familysupport:activity_detail",
+        as_="resident",
+        args=_fs_pk("settled"),
+        variant="settled",
+    ),
+    Scan("familysupport:activity_cancel", as_="resident", args=_fs_pk("confirmed")),
+    Scan("familysupport:report_file", as_="other_resident", args=_fs_pk("confirmed")),
+    Scan("familysupport:statement", as_="other_resident", setup=_fs),
+    Scan("familysupport_staff:index", as_="municipal_staff", setup=_fs),
+    Scan("familysupport_staff:members", as_="municipal_staff", setup=_fs),
+    Scan("familysupport_staff:member", as_="municipal_staff", args=_fs_member_pk),
+    Scan("familysupport_staff:sessions", as_="municipal_staff", setup=_fs),
+    Scan(
+        "familysupport_staff:sessions",
+        as_="municipal_staff",
+        setup=_fs,
+        visit=_submit_empty,
+        variant="errors",
+    ),
+    Scan("familysupport_staff:session", as_="municipal_staff", args=_fs_pk("session")),
+    Scan("familysupport_staff:queue", as_="municipal_staff", setup=_fs),
+    Scan("familysupport_staff:request", as_="municipal_staff", args=_fs_pk("queued")),
+    Scan("familysupport_staff:meetings", as_="municipal_staff", setup=_fs),
+    Scan("familysupport_staff:meeting", as_="municipal_staff", args=_fs_pk("meeting")),
+    Scan("familysupport_staff:reports", as_="municipal_staff", setup=_fs),
+    Scan("familysupport_staff:report", as_="municipal_staff", args=_fs_pk("settled")),
+    Scan("familysupport_staff:month", as_="municipal_staff", setup=_fs),
 ]
 
 # URL patterns that render no page of their own, with the reason.
 NOT_PAGES: dict[str, str] = {
+    "familysupport:training_book": "POST-only; redirects to the family-support home",
+    "familysupport:request_send": "POST-only; its errors are the request form's "
+    "(scanned as familysupport:request_new)",
+    "familysupport:request_ask": "POST-only; redirects to the request",
+    "familysupport:offer_accept": "POST-only; redirects to the activity or the offer",
+    "familysupport:offer_decline": "POST-only; redirects to the family-support home",
+    "familysupport:report_confirm": "POST-only; redirects to the activity",
+    "familysupport:report_dispute": "POST-only; its errors are the activity page's",
+    "familysupport:payment_record": "POST-only; redirects to the activity",
+    "familysupport:activity_ics": "an iCalendar file download",
+    "familysupport_staff:member_confirm": "POST-only; redirects to the member",
+    "familysupport_staff:supporter_approve": "POST-only; redirects to the member",
+    "familysupport_staff:insurance": "POST-only; redirects to the member",
+    "familysupport_staff:propose": "POST-only; redirects to the request",
+    "familysupport_staff:meeting_held": "POST-only; redirects to the meeting",
+    "familysupport_staff:meeting_waive": "POST-only; its errors are the meeting page's",
+    "familysupport_staff:month_csv": "a CSV download",
     "childcare:booking_send": "POST-only; redirects to the booking (its errors are the booking "
     "form's, scanned as childcare:booking_create)",
     "childcare:booking_accept": "POST-only; redirects to the booking",

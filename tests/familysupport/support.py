@@ -150,3 +150,90 @@ def orientation(**kwargs) -> Session:
     }
     fields.update(kwargs)
     return Session.objects.create(**fields)
+
+
+def page_world(*, family_user, supporter_user, advisor_user=None) -> dict:
+    """For the accessibility scans and the demo-like views: `family_user` (with a household and
+    a child) a confirmed requesting member; `supporter_user` an approved supporter matched to the
+    family (meeting held) with one activity settled and one ahead; an open request offered to the
+    supporter; a request in the advisor's queue; orientation and training sessions with bookings;
+    `advisor_user` assigned to the centre."""
+    from kosodate.familysupport.services import activities
+
+    centre()
+    if advisor_user is not None:
+        Advisor.objects.get_or_create(user=advisor_user)
+    home = district()
+    family = Member.objects.create(
+        user=family_user,
+        kind=Member.Kind.REQUEST,
+        district=home,
+        status=Member.Status.ACTIVE,
+        card_number="F00001",
+        valid_until=timezone.localdate() + timedelta(days=365),
+    )
+    member = Member.objects.create(
+        user=supporter_user,
+        kind=Member.Kind.BOTH,
+        district=home,
+        status=Member.Status.ACTIVE,
+        card_number="S00001",
+        valid_until=timezone.localdate() + timedelta(days=365),
+    )
+    profile = SupporterProfile.objects.create(
+        member=member,
+        display_name="さくら",
+        status=SupporterProfile.Status.APPROVED,
+        certificate_date=timezone.localdate(),
+        certificate_expires=timezone.localdate() + timedelta(days=3 * 365),
+        can_pickup=True,
+        can_home_care=True,
+        can_siblings=True,
+        about="送迎が得意です",
+    )
+    Availability.objects.bulk_create(
+        Availability(profile=profile, weekday=w, starts=time(7), ends=time(20)) for w in range(5)
+    )
+    _done_request, settled = matched(member=family, profile=profile)
+    Activity.objects.filter(pk=settled.pk).update(date=timezone.localdate() - timedelta(days=1))
+    settled.refresh_from_db()
+    activities.report_file(
+        user=supporter_user,
+        activity=settled,
+        actual_start=settled.starts,
+        actual_end=settled.ends,
+        done="保育園から自宅まで送迎",
+    )
+    activities.report_confirm(user=family_user, activity=settled)
+    _ahead_request, confirmed = matched(
+        member=family, profile=profile, day=next_weekday(3, after_days=9)
+    )
+    open_request = send_request(family, first_date=next_weekday(2, after_days=9))
+    queued = send_request(family, first_date=next_weekday(5, after_days=9), kind="outing")
+    session = orientation()
+    applicant = family_member(status=Member.Status.APPLIED)
+    Session.objects.create(
+        kind=Session.Kind.TRAINING,
+        title="提供会員養成講座 第1回",
+        starts_at=timezone.now() + timedelta(days=10),
+        place="こもれび市子育て支援センター",
+        capacity=20,
+    )
+    from kosodate.familysupport.models import Attendance
+
+    Attendance.objects.create(session=session, member=applicant)
+    meeting = Meeting.objects.create(
+        family=applicant, supporter=profile, status=Meeting.Status.NEEDED
+    )
+    return {
+        "family": family,
+        "profile": profile,
+        "settled": settled,
+        "confirmed": confirmed,
+        "open_request": open_request,
+        "queued": queued,
+        "offer": open_request.offers.first(),
+        "session": session,
+        "applicant": applicant,
+        "meeting": meeting,
+    }
