@@ -1,8 +1,69 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+def _mypage_panel(request) -> dict | None:
+    from .selectors import mypage_summary
+
+    return mypage_summary(user=request.user)
 
 
 class FamilySupportConfig(AppConfig):
     name = "kosodate.familysupport"
     label = "familysupport"
     verbose_name = _("Family support")
+
+    def ready(self) -> None:
+        from kosodate.core import registry
+        from kosodate.core.access import MUNICIPAL
+
+        from . import demo
+
+        name = _("Family support")
+        registry.register_service(
+            registry.ServiceSwitch(
+                key="familysupport",
+                flag="familysupport_enabled",
+                name=name,
+                description=_(
+                    "Find a family-support helper for pick-ups and short care, and send a request."
+                ),
+                url_name="familysupport:home",
+                paths=("/familysupport/", "/staff/familysupport/"),
+                order=30,
+            )
+        )
+        registry.register_resident_menu_entry(
+            registry.ResidentMenuEntry(
+                key="familysupport",
+                label=name,
+                url_name="familysupport:home",
+                service="familysupport",
+                order=30,
+            )
+        )
+        registry.register_mypage_panel(
+            registry.MyPagePanel(
+                key="familysupport",
+                template="familysupport/mypage_panel.html",
+                context=_mypage_panel,
+                section="own",
+                service="familysupport",
+                order=30,
+            )
+        )
+        # Advisors are municipal staff with the centre's assignment; the views check it.
+        registry.register_staff_menu_entry(
+            registry.StaffMenuEntry(
+                key="familysupport",
+                label=pgettext_lazy("staff menu", "Family support"),
+                url_name="familysupport_staff:index",
+                roles=MUNICIPAL,
+                service="familysupport",
+                order=65,
+            )
+        )
+        registry.register_demo_data(
+            registry.DemoData("familysupport", demo.familysupport_demo_load, order=70)
+        )

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from kosodate.core.access import has_role
 from kosodate.core.ages import completed_months, primary_school_end
 
 from . import fees
@@ -39,7 +40,7 @@ def rules_get() -> CentreRules:
 # --- Who is who ---------------------------------------------------------------------------------
 def advisor_active(user) -> bool:
     """The centre's staff: an active advisor assignment, or a system administrator."""
-    if not (user.is_authenticated and user.is_active and user.is_back_office):
+    if not has_role(user):
         return False
     return user.is_superuser or Advisor.objects.filter(user=user, active=True).exists()
 
@@ -516,3 +517,24 @@ def activities_due_reminder(*, day: date) -> QuerySet[Activity]:
 
 def local_datetime(day: date, at: time) -> datetime:
     return timezone.make_aware(datetime.combine(day, at))
+
+
+def mypage_summary(*, user) -> dict | None:
+    """My Page's panel: the member's state, upcoming activities and offers waiting; None for a
+    resident who is not a member."""
+    member = member_for(user)
+    if member is None:
+        return None
+    profile = profile_for(user)
+    today = timezone.localdate()
+    return {
+        "member": member,
+        "activities": list(
+            activities_for_member(member=member)
+            .filter(date__gte=today, status=Activity.Status.CONFIRMED)
+            .order_by("date", "starts")[:5]
+        ),
+        "offers": offers_for_supporter(profile=profile).filter(status=Offer.Status.OPEN).count()
+        if profile
+        else 0,
+    }

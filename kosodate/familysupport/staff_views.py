@@ -11,10 +11,9 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kosodate.backoffice.access import back_office_required
+from kosodate.core.access import back_office_required
 from kosodate.core.csv import csv_response
 
 from . import selectors
@@ -32,8 +31,6 @@ from .forms import (
 from .services import activities, matching, membership
 from .services.common import record_viewed
 
-STAFF_MENU_FAMILYSUPPORT = pgettext_lazy("staff menu", "Family support")
-
 
 def advisor_required(view):
     """Signed-in back-office staff with the centre's advisor assignment; others get the 403 page."""
@@ -42,7 +39,7 @@ def advisor_required(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not selectors.advisor_active(request.user):
-            return render(request, "backoffice/forbidden.html", status=403)
+            return render(request, "core/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
     return wrapped
