@@ -64,7 +64,7 @@ class JoinForm(forms.Form):
 
 class SessionChoiceForm(forms.Form):
     session = forms.ModelChoiceField(
-        label=_("Session"), queryset=Session.objects.none(), widget=forms.RadioSelect
+        label=_("Session date"), queryset=Session.objects.none(), widget=forms.RadioSelect
     )
 
     def __init__(self, *args, sessions=(), **kwargs):

@@ -79,7 +79,7 @@ class CentreRules(models.Model):
         _("cancelling on the day costs (minutes of fee)"), default=60
     )
     no_show_full = models.BooleanField(_("a no-show pays the full booked time"), default=True)
-    min_age_months = models.PositiveSmallIntegerField(_("youngest age (months)"), default=6)
+    min_age_months = models.PositiveSmallIntegerField(_("youngest child (months)"), default=6)
     certificate_valid_years = models.PositiveSmallIntegerField(
         _("training certificate valid for (years)"), default=3
     )
@@ -164,7 +164,7 @@ class Member(models.Model):
     )
     card_number = models.CharField(_("membership card number"), max_length=20, blank=True)
     valid_until = models.DateField(_("membership valid until"), null=True, blank=True)
-    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("membership confirmed"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -340,8 +340,8 @@ class SupportRequest(models.Model):
     first_date = models.DateField(_("date"))
     until = models.DateField(_("repeat until"), null=True, blank=True)
     weekdays = models.JSONField(_("repeat on"), default=list, blank=True)
-    starts = models.TimeField(_("from"))
-    ends = models.TimeField(_("until"))
+    starts = models.TimeField(_("starts at"))
+    ends = models.TimeField(_("ends at"))
     place = models.CharField(_("place of care"), max_length=200)
     pickup = models.CharField(_("pick-up details"), max_length=200, blank=True)
     notes = models.TextField(_("notes (allergies, health)"), max_length=1000, blank=True)
@@ -390,7 +390,7 @@ class Offer(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
         TAKEN = "taken", _("Taken by another supporter")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Closed (no answer needed)")
 
     request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="offers")
     supporter = models.ForeignKey(SupporterProfile, on_delete=models.CASCADE, related_name="offers")
@@ -462,8 +462,8 @@ class Activity(models.Model):
         SupporterProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
     )
     date = models.DateField(_("date"))
-    starts = models.TimeField(_("from"))
-    ends = models.TimeField(_("until"))
+    starts = models.TimeField(_("starts at"))
+    ends = models.TimeField(_("ends at"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     cancelled_by = models.CharField(max_length=10, blank=True)
     cancel_fee = models.PositiveIntegerField(default=0)

@@ -74,6 +74,7 @@ def test_municipal_staff_see_their_tools(client, municipal_staff):
         reverse("staff_accounts_auth_events"),
         reverse("staff_health_notice_list"),
         reverse("childcare_staff:index"),
+        reverse("familysupport_staff:index"),
         reverse("events_staff:list"),
         reverse("backoffice:audit_list"),
     ]

@@ -143,4 +143,4 @@ def test_the_installed_apps_register_their_services_and_demo_loaders():
     keys = [loader.key for loader in registry.demo_data_loaders()]
     assert keys[0] == "municipality"
     assert keys.index("accounts") < keys.index("foundation") < keys.index("health")
-    assert set(keys) >= {"health", "events", "childcare", "consultations"}
+    assert set(keys) >= {"health", "events", "childcare", "consultations", "familysupport"}

@@ -29,8 +29,7 @@ def test_the_top_page_links_each_service_that_is_on_and_never_one_not_built(clie
     assert f'href="{reverse("events:list")}"' in body
     assert f'href="{reverse("health_home")}"' in body
     assert f'href="{reverse("consultations:home")}"' in body
-    # Family support has a switch but no pages yet: never offered.
-    assert "Family support" not in body
+    assert f'href="{reverse("familysupport:home")}"' in body
 
     _switch_off(municipality, "childcare_enabled")
     body = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
