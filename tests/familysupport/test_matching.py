@@ -203,3 +203,20 @@ def test_unconfirmed_member_cannot_request(rules):
     with pytest.raises(ValidationError):
         support.send_request(family)
     assert not SupportRequest.objects.exists()
+
+
+def test_the_day_before_both_sides_are_reminded_once(rules):
+    from kosodate.familysupport.services import activities
+
+    request, activity = support.matched()
+    the_day_before = timezone.make_aware(
+        timezone.datetime.combine(activity.date - timedelta(days=1), time(9))
+    )
+    assert activities.reminders_send(now=the_day_before - timedelta(days=1)) == 0
+    assert activities.reminders_send(now=the_day_before) == 1
+    assert activities.reminders_send(now=the_day_before) == 0
+    reminded = Notification.objects.filter(kind="familysupport.reminder")
+    assert {n.user_id for n in reminded} == {
+        request.family.user_id,
+        activity.supporter.member.user_id,
+    }

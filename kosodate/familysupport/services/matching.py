@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
 from kosodate.core.capacity import capacity_locked
+from kosodate.core.waitlist import task_schedule
 
 from .. import fees, selectors
 from ..models import (
@@ -28,6 +29,7 @@ from ..models import (
 from .common import audit, notify
 
 MAX_DATES = 80
+REMINDER_TIME = time(9, 0)
 UNFILLED_REASONS = {
     "no_fitting": _("No supporter fits the area, skills and hours"),
     "no_answer": _("Nobody accepted in time"),
@@ -124,12 +126,18 @@ def request_estimate(
 
 
 def _schedule_advance(run_after: datetime) -> None:
-    def enqueue():
-        from .. import tasks
+    from .. import tasks
 
-        tasks.familysupport_advance_task.using(run_after=run_after).enqueue()
+    task_schedule(tasks.familysupport_advance_task, run_after=run_after)
 
-    transaction.on_commit(enqueue, robust=True)
+
+def _schedule_reminders(dates: list[date]) -> None:
+    """The day-before reminder of each date, at REMINDER_TIME (the sweep sends each once)."""
+    from .. import tasks
+
+    for day in dates:
+        at = timezone.make_aware(datetime.combine(day - timedelta(days=1), REMINDER_TIME))
+        task_schedule(tasks.familysupport_reminders_task, run_after=at)
 
 
 def request_create(
@@ -327,6 +335,7 @@ def offer_accept(*, profile: SupporterProfile, offer_id: int) -> bool:
             for day in dates
         )
         Meeting.objects.get_or_create(family=request.family, supporter=profile)
+        _schedule_reminders(dates)
         taken = list(
             Offer.objects.filter(request=request, status=Offer.Status.OPEN).select_related(
                 "supporter__member__user"
