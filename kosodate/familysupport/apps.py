@@ -18,7 +18,7 @@ class FamilySupportConfig(AppConfig):
         from kosodate.core import registry
         from kosodate.core.access import MUNICIPAL
 
-        from . import demo
+        from . import audit_actions, demo  # noqa: F401 (audit_actions registers on import)
 
         name = _("Family support")
         registry.register_service(

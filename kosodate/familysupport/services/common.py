@@ -2,18 +2,13 @@
 
 from django.urls import reverse
 
-from kosodate.core.services import audit_log_record, notification_send
+from kosodate.core import audit as core_audit
+from kosodate.core.services import notification_send
 
 
 def audit(actor, action: str, target=None, *, subject=None, request=None, **detail) -> None:
-    audit_log_record(
-        actor=actor,
-        action=action,
-        target=target,
-        subject_user=subject,
-        detail=detail,
-        request=request,
-    )
+    """One entry in core's audit log; `action` is registered in audit_actions.py."""
+    core_audit.log(actor, action, target, subject_user=subject, request=request, **detail)
 
 
 def notify(user, kind: str, title, body, url_name: str = "", *args, urgent: bool = False) -> None:
