@@ -240,3 +240,27 @@ def test_the_english_calendar_has_no_japanese_mark(page_en, municipality):
     expect(page_en.locator(".calendar-legend")).not_to_contain_text("休")
     expect(page_en.locator(".calendar-legend")).to_contain_text("Cl Closed")
     expect(page_en.locator("table.calendar")).to_contain_text("Cl")
+
+
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
+def test_the_sign_in_history_names_the_browser_not_its_user_agent(page, resident):
+    """Item 12: "Android の Chrome", read by the user-agents package, not the raw string."""
+    from kosodate.accounts.models import AuthEvent
+
+    AuthEvent.objects.create(
+        user=resident,
+        kind=AuthEvent.Kind.LOGIN_SUCCESS,
+        user_agent=ANDROID_CHROME,
+        ip_address="203.0.113.5",
+    )
+    login(page, resident, reauthenticated=True)
+    go(page, reverse("mypage_security"))
+    main = page.locator("main")
+    expect(main).to_contain_text("Android の Chrome")
+    expect(main).not_to_contain_text("Mozilla/5.0")
+    assert_accessible(page)

@@ -1,0 +1,23 @@
+"""`{{ user_agent|device }}`: "Chrome on Android" from a raw User-Agent string (the user-agents
+package reads it), in the page's language, for the sign-in history and the sessions list."""
+
+from django import template
+from django.utils.translation import gettext as _
+from user_agents import parse
+
+register = template.Library()
+
+
+@register.filter
+def device(user_agent: str | None) -> str:
+    if not user_agent:
+        return ""
+    agent = parse(user_agent)
+    browser, system = agent.browser.family, agent.os.family
+    if browser == "Other" and system == "Other":
+        return _("Unknown browser")
+    if system == "Other":
+        return browser
+    if browser == "Other":
+        return system
+    return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
