@@ -8,15 +8,11 @@ in docs/security.md.
 
 from __future__ import annotations
 
-from typing import Any
-
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
 from django.core.exceptions import ValidationError
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.core.selectors import municipality_get
@@ -24,6 +20,7 @@ from kosodate.core.services import message_email_send
 from kosodate.core.site import absolute_url
 
 from . import selectors, services
+from .emails import email_render_bilingual
 from .models import AuthEvent, User
 
 # One message for every way a password sign-in can fail (wrong password, unknown address or
@@ -37,18 +34,6 @@ SIGNIN_FAILED = _(
     "at once."
 )
 _SIGNIN_FAILED_CODES = {"email_password_mismatch", "username_password_mismatch", "invalid_login"}
-
-
-def email_render_bilingual(template_prefix: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Subject and body of `<template_prefix>_subject.txt` / `_message.txt`, in Japanese with the
-    English version below (the outbox adds the official-address and phishing footer)."""
-    subjects, bodies = [], []
-    for language in ("ja", "en"):
-        with translation.override(language):
-            subject = render_to_string(f"{template_prefix}_subject.txt", context)
-            subjects.append(" ".join(subject.split()))
-            bodies.append(render_to_string(f"{template_prefix}_message.txt", context).strip())
-    return " / ".join(subjects), "\n\n----------\n\n".join(bodies)
 
 
 class AccountAdapter(DefaultAccountAdapter):
