@@ -1,9 +1,9 @@
 """Input for ファミサポ's pages: parsed and normalised (NFKC for typed text), never saved here."""
 
-import unicodedata
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from kosodate.core.text import nfkc, normalize_text
 
 from .models import District, Member, Session, Skill, SupportRequest
 
@@ -16,10 +16,6 @@ WEEKDAY_CHOICES = [
     (5, _("Saturday")),
     (6, _("Sunday")),
 ]
-
-
-def _nfkc(value: str) -> str:
-    return unicodedata.normalize("NFKC", value or "").strip()
 
 
 class DateInput(forms.DateInput):
@@ -59,7 +55,7 @@ class JoinForm(forms.Form):
         )
 
     def clean_display_name(self):
-        return _nfkc(self.cleaned_data["display_name"])
+        return nfkc(self.cleaned_data["display_name"])
 
 
 class SessionChoiceForm(forms.Form):
@@ -106,7 +102,7 @@ class ProfileForm(forms.Form):
             else:
                 windows.append((day, starts, ends))
         data["availability"] = windows
-        data["display_name"] = _nfkc(data.get("display_name", ""))
+        data["display_name"] = nfkc(data.get("display_name", ""))
         return data
 
 
@@ -160,9 +156,13 @@ class RequestForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        for field in ("place", "pickup", "notes"):
+        # One line each (NFKC: full-width digits and letters as typed on a phone); the notes are
+        # prose, where NFKC would change characters written on purpose (core.text).
+        for field in ("place", "pickup"):
             if field in data:
-                data[field] = _nfkc(data[field])
+                data[field] = nfkc(data[field])
+        if "notes" in data:
+            data["notes"] = normalize_text(data["notes"])
         return data
 
 
@@ -223,7 +223,7 @@ class CardForm(forms.Form):
     card_number = forms.CharField(label=_("Membership card number"), max_length=20)
 
     def clean_card_number(self):
-        return _nfkc(self.cleaned_data["card_number"]).upper()
+        return nfkc(self.cleaned_data["card_number"]).upper()
 
 
 class ApproveForm(forms.Form):
