@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from .selectors import maintenance_active, municipality_get
 
@@ -146,3 +146,25 @@ class ServiceSwitchMiddleware:
         ):
             raise Http404("This service is not offered.")
         return self.get_response(request)
+
+
+class PrivatePagesNotCachedMiddleware:
+    """Every response to a signed-in person says ``Cache-Control: private, no-store``: their
+    details, children's allergies, staff rosters, CSVs and calendars must not stay in a shared
+    proxy or in the browser's cache, where the next person at a shared computer, or the back
+    button after signing out, would find them (ASVS 14.3.2). One place, so a new page cannot
+    forget it; a view's own stricter headers (e.g. ``never_cache``) are kept.
+
+    It sits just inside AuthenticationMiddleware, so it sees what every later middleware
+    answers (redirects to the second step, the maintenance page, a 404 for a switched-off
+    service) and a person who signed in during this request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
