@@ -213,6 +213,10 @@ SMS_BACKEND = env.str(
 SMS_SENDER_ID = env.str("SMS_SENDER_ID", default="KOSODATE")
 # How often a message is tried before it is marked failed and shown to staff.
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
+# A message carrying a secret (reset or confirmation link, sign-in code) keeps it, encrypted, only
+# until delivery. With DEBUG the dev outbox IS the delivery (nothing leaves the machine), so it
+# keeps the secret to show it at /dev/outbox/; never without DEBUG (docs/operations.md).
+DEV_OUTBOX_KEEPS_SECRETS = DEBUG and env.bool("DEV_OUTBOX_KEEPS_SECRETS", default=True)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

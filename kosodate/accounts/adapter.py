@@ -36,6 +36,12 @@ SIGNIN_FAILED = _(
 _SIGNIN_FAILED_CODES = {"email_password_mismatch", "username_password_mismatch", "invalid_login"}
 
 
+# The context values of allauth's emails that open an account to whoever holds them (reset and
+# confirmation links and their keys, sign-in and reset codes): the outbox keeps them only sealed
+# until delivery (kosodate.core.services.message_email_send).
+EMAIL_SECRET_KEYS = ("password_reset_url", "activate_url", "key", "code")
+
+
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
@@ -93,6 +99,8 @@ class AccountAdapter(DefaultAccountAdapter):
             body=body,
             user=user,
             kind=template_prefix.rsplit("/", 1)[-1],
+            # allauth's one-time links and codes: kept in the outbox only sealed until delivery.
+            secrets=[str(context[key]) for key in EMAIL_SECRET_KEYS if context.get(key)],
         )
 
     # Links in allauth's emails name the official address (core.site), not the request's host.

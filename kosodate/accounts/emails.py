@@ -22,8 +22,11 @@ def email_render_bilingual(template_prefix: str, context: dict[str, Any]) -> tup
     return " / ".join(subjects), "\n\n----------\n\n".join(bodies)
 
 
-def email_bilingual_send(*, to: str, template: str, context: dict, user=None, kind: str) -> None:
+def email_bilingual_send(
+    *, to: str, template: str, context: dict, user=None, kind: str, secrets=()
+) -> None:
     """Queue an email from <template>_subject.txt / _message.txt, Japanese with English below
-    (the same rendering as allauth's emails; the outbox adds the phishing footer)."""
+    (the same rendering as allauth's emails; the outbox adds the phishing footer). `secrets`:
+    the values the outbox must not keep readable (message_email_send)."""
     subject, body = email_render_bilingual(template, context)
-    message_email_send(to=to, subject=subject, body=body, user=user, kind=kind)
+    message_email_send(to=to, subject=subject, body=body, user=user, kind=kind, secrets=secrets)

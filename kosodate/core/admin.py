@@ -242,6 +242,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
         "kind",
         "subject",
         "body",
+        "redacted",
         "status",
         "attempts",
         "last_error",

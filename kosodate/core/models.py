@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .fields import EncryptedTextField
+
 if TYPE_CHECKING:
     from .registry import ServiceSwitch
 
@@ -325,7 +327,13 @@ class OutboundMessage(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=50, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
+    # What may be read back: for a message carrying a secret (a reset or confirmation link, a
+    # sign-in code) the text with each secret replaced by REDACTED, from the start.
     body = models.TextField(_("body"))
+    # The text as it is delivered, only for a message carrying a secret and only until it is
+    # delivered; encrypted (FIELD_ENCRYPTION_KEYS), never shown in the admin.
+    sealed_body = EncryptedTextField(_("sealed body"), blank=True, default="", editable=False)
+    redacted = models.BooleanField(_("secrets removed"), default=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
@@ -354,6 +362,11 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient}: {self.subject or self.body[:30]}"
+
+    @property
+    def deliverable_body(self) -> str:
+        """The text the recipient gets: the sealed one while a secret waits for delivery."""
+        return self.sealed_body or self.body
 
 
 class AuditLog(models.Model):

@@ -342,11 +342,31 @@ def message_email_footer() -> str:
     return "\n\n".join(parts)
 
 
+# What a secret (a reset or confirmation link, a sign-in code) becomes in the text that is kept.
+MESSAGE_REDACTED = "[秘匿 / redacted]"
+
+
+def message_redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every occurrence of each secret replaced by MESSAGE_REDACTED (longest first,
+    so a link that contains a key loses the whole link)."""
+    for secret in sorted({str(s) for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MESSAGE_REDACTED)
+    return text
+
+
 def message_email_send(
-    *, to: str, subject: str, body: str, user=None, kind: str = ""
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    user=None,
+    kind: str = "",
+    secrets: Iterable[str] = (),
 ) -> OutboundMessage:
     """Record an email (with the standard footer) in the outbox; the worker delivers it once the
-    current transaction commits, and never if it rolls back."""
+    current transaction commits, and never if it rolls back. `secrets` (links, codes) never stay
+    readable: the kept body has them redacted at once, the deliverable one is sealed until
+    delivery."""
     # A line break in a subject would be a header injection; Django refuses it at send time, which
     # would only show up as a failed message much later.
     subject = " ".join(str(subject).split())[:255]
@@ -357,12 +377,15 @@ def message_email_send(
         kind=kind,
         subject=subject,
         body=f"{body.rstrip()}\n\n-- \n{message_email_footer()}\n",
+        secrets=secrets,
     )
 
 
-def message_sms_send(*, to: str, body: str, user=None, kind: str = "") -> OutboundMessage:
+def message_sms_send(
+    *, to: str, body: str, user=None, kind: str = "", secrets: Iterable[str] = ()
+) -> OutboundMessage:
     """Record an SMS (to an E.164 number) in the outbox; the worker delivers it once the current
-    transaction commits, and never if it rolls back."""
+    transaction commits, and never if it rolls back. `secrets` as for message_email_send."""
     return _message_create(
         channel=OutboundMessage.Channel.SMS,
         recipient=to,
@@ -370,13 +393,21 @@ def message_sms_send(*, to: str, body: str, user=None, kind: str = "") -> Outbou
         kind=kind,
         subject="",
         body=body,
+        secrets=secrets,
     )
 
 
-def _message_create(**fields: Any) -> OutboundMessage:
+def _message_create(*, body: str, secrets: Iterable[str], **fields: Any) -> OutboundMessage:
     now = timezone.now()
+    kept = message_redact(body, secrets)
     message = OutboundMessage.objects.create(
-        status=OutboundMessage.Status.QUEUED, next_attempt_at=now, **fields
+        status=OutboundMessage.Status.QUEUED,
+        next_attempt_at=now,
+        body=kept,
+        # Sealed only when something was redacted: an ordinary message is kept as it is.
+        sealed_body=body if kept != body else "",
+        redacted=kept != body,
+        **fields,
     )
     _message_enqueue_on_commit(message.pk)
     return message
@@ -422,11 +453,12 @@ def message_deliver(*, message_id: int) -> str:
         _message_transmit(message)
     except Exception as exc:  # any failure is recorded and retried, never lost
         return _message_delivery_failed(message, exc)
+    sent = {"status": OutboundMessage.Status.SENT, "sent_at": timezone.now()}
+    if not settings.DEV_OUTBOX_KEEPS_SECRETS:
+        # Delivered: the secret's only copy at rest goes (docs/operations.md, "Secrets").
+        sent["sealed_body"] = ""
     OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
-        status=OutboundMessage.Status.SENT,
-        sent_at=timezone.now(),
-        next_attempt_at=None,
-        last_error="",
+        next_attempt_at=None, last_error="", **sent
     )
     return "sent"
 
@@ -467,7 +499,7 @@ def _message_transmit(message: OutboundMessage) -> None:
     if message.channel == OutboundMessage.Channel.EMAIL:
         email = EmailMessage(
             subject=message.subject,
-            body=message.body,
+            body=message.deliverable_body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient],
             headers={
@@ -480,7 +512,11 @@ def _message_transmit(message: OutboundMessage) -> None:
         accepted = mailers.default.send_messages([email])
     else:
         accepted = sms_backend_get().send_messages(
-            [SmsMessage(to=message.recipient, body=message.body, reference=str(message.pk))]
+            [
+                SmsMessage(
+                    to=message.recipient, body=message.deliverable_body, reference=str(message.pk)
+                )
+            ]
         )
     if accepted != 1:
         raise MessageNotAccepted(f"The backend accepted {accepted} of 1 message.")

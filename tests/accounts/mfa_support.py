@@ -30,7 +30,7 @@ def email_method_add(user) -> SecondStepMethod:
 def last_code(*, channel: str, to: str) -> str:
     message = OutboundMessage.objects.filter(channel=channel, recipient=to).order_by("-pk").first()
     assert message is not None, f"no {channel} to {to}"
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
+    return re.search(r"\b(\d{6})\b", message.deliverable_body).group(1)
 
 
 def codes_sent(*, channel: str, to: str) -> int:

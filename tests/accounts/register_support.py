@@ -97,8 +97,8 @@ def emails(*, to: str | None = None, kind: str | None = None) -> list[OutboundMe
 
 
 def confirmation_path(message: OutboundMessage) -> str:
-    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.body)
-    assert match, message.body
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.deliverable_body)
+    assert match, message.deliverable_body
     return match.group(1)
 
 

@@ -153,8 +153,8 @@ def _register(page, language, email):
 
 def _confirmation_link(email) -> str:
     message = OutboundMessage.objects.filter(recipient=email.lower()).latest("pk")
-    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.body)
-    assert match, message.body
+    match = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", message.deliverable_body)
+    assert match, message.deliverable_body
     return match.group(1)
 
 

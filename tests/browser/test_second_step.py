@@ -52,7 +52,7 @@ def _sign_out(page) -> None:
 def _outbox_code(*, channel: str, to: str) -> str:
     message = OutboundMessage.objects.filter(channel=channel, recipient=to).order_by("-pk").first()
     assert message is not None, f"no {channel} to {to}"
-    return re.search(r"\b(\d{6})\b", message.body).group(1)
+    return re.search(r"\b(\d{6})\b", message.deliverable_body).group(1)
 
 
 def _fresh_totp_code(totp: pyotp.TOTP, used: set[str]) -> str:

@@ -196,8 +196,10 @@ def _reset_link(email: str) -> str:
     message = OutboundMessage.objects.filter(recipient=email, kind="password_reset_key").latest(
         "pk"
     )
-    match = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", message.body)
-    assert match, message.body
+    match = re.search(
+        r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", message.deliverable_body
+    )
+    assert match, message.deliverable_body
     return match.group(1)
 
 

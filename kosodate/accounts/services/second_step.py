@@ -115,6 +115,7 @@ def second_step_code_send(
                 ),
                 user=user,
                 kind=f"second_step_{purpose}",
+                secrets=[code],
             )
         else:
             email_bilingual_send(
@@ -123,6 +124,7 @@ def second_step_code_send(
                 context={"user": user, "code": code, "minutes": minutes, "purpose": purpose},
                 user=user,
                 kind=f"second_step_{purpose}",
+                secrets=[code],
             )
     return record
 
