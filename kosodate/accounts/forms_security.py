@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.dates import form_date_validate
 from kosodate.core.text import PhoneField, nfkc
 
 from .models import AuthEvent, SecondStepPreference
@@ -97,13 +98,18 @@ class AuthEventSearchForm(forms.Form):
             *AuthEvent.Kind.choices,
         ],
     )
+    # The range check keeps "until 9999-12-31" (plus a day) from overflowing.
     since = forms.DateField(
-        label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From (date)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[form_date_validate],
     )
     until = forms.DateField(
         label=_("Until (date, inclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[form_date_validate],
     )
 
     def clean_q(self) -> str:

@@ -16,6 +16,7 @@ from allauth.account.forms import (
 from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
+from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.core.text import NormalizedEmailField, nfkc
@@ -51,6 +52,9 @@ class SignInForm(LoginForm):
             "and on My Page."
         )
         login.max_length = 254
+        # Set after the field was built, max_length alone checks nothing: without the validator a
+        # 100,000-character login reached the database (SQLite: "LIKE pattern too complex").
+        login.validators.append(validators.MaxLengthValidator(254))
         login.widget = forms.TextInput(
             attrs={
                 "autocomplete": "username",

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kosodate.core.dates import month_parse
 from kosodate.core.forms import DateTimeLocalInput
 from kosodate.core.text import (
     NormalizedCharField,
@@ -155,11 +156,8 @@ class AvailabilityForm(forms.Form):
         ]
 
     def clean_month(self) -> date:
-        value = self.cleaned_data.get("month") or ""
-        try:
-            return datetime.strptime(value, "%Y-%m").date()
-        except ValueError:
-            return timezone.localdate().replace(day=1)
+        # Malformed or far away (0001-01, 9999-12): this month, never an error page.
+        return month_parse(self.cleaned_data.get("month")) or timezone.localdate().replace(day=1)
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -214,11 +212,22 @@ class CapacityForm(forms.ModelForm):
 
 class DayCapacityForm(forms.Form):
     date = NormalizedDateField(label=_("Date"))
-    places_age0 = forms.IntegerField(label=_("places under 1 year"), min_value=0, required=False)
-    places_age1_2 = forms.IntegerField(label=_("places 1–2 years"), min_value=0, required=False)
-    places_age3 = forms.IntegerField(label=_("places 3 years"), min_value=0, required=False)
-    places_age4_5 = forms.IntegerField(label=_("places 4–5 years"), min_value=0, required=False)
-    carers = forms.IntegerField(label=_("carers on duty"), min_value=0, required=False)
+    # The upper bound keeps 10^20 from reaching the database (a clear message instead).
+    places_age0 = forms.IntegerField(
+        label=_("places under 1 year"), min_value=0, max_value=999, required=False
+    )
+    places_age1_2 = forms.IntegerField(
+        label=_("places 1–2 years"), min_value=0, max_value=999, required=False
+    )
+    places_age3 = forms.IntegerField(
+        label=_("places 3 years"), min_value=0, max_value=999, required=False
+    )
+    places_age4_5 = forms.IntegerField(
+        label=_("places 4–5 years"), min_value=0, max_value=999, required=False
+    )
+    carers = forms.IntegerField(
+        label=_("carers on duty"), min_value=0, max_value=999, required=False
+    )
 
     def clean_date(self):
         value = self.cleaned_data["date"]

@@ -2,7 +2,7 @@
 only their own facility's bookings, registrations and settings; municipal staff see every
 facility (read-only) and the utilisation report. Each action is its own POST URL."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,6 +16,7 @@ from kosodate.core.access import (
     facility_or_municipal_staff_required,
     municipal_staff_required,
 )
+from kosodate.core.dates import day_parse, month_parse, out_of_range_message
 
 from . import rules as R
 from . import selectors, services
@@ -26,10 +27,11 @@ childcare_staff_required = facility_or_municipal_staff_required
 
 
 def _parse_day(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise Http404 from None
+    # A malformed or far-away day (9999-12-31) is no page: 404, as any unknown URL.
+    day = day_parse(value)
+    if day is None:
+        raise Http404
+    return day
 
 
 @require_safe
@@ -356,9 +358,8 @@ def closures(request, pk: int):
 @childcare_staff_required
 def closure_reopen(request, pk: int):
     the_facility = selectors.facility_get_for_facility_staff(user=request.user, pk=pk)
-    try:
-        day = datetime.strptime(request.POST.get("date", ""), "%Y-%m-%d").date()
-    except ValueError:
+    day = day_parse(request.POST.get("date"))
+    if day is None:
         return redirect("childcare_staff:closures", pk=the_facility.pk)
     if services.facility_day_reopen(
         facility=the_facility, day=day, actor=request.user, request=request
@@ -389,9 +390,10 @@ def facility_rules(request, pk: int):
 @require_safe
 @municipal_staff_required
 def utilisation(request):
-    try:
-        month = datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
-    except ValueError:
+    month = month_parse(request.GET.get("month"))
+    if month is None:
+        if request.GET.get("month"):
+            messages.warning(request, out_of_range_message())
         month = timezone.localdate().replace(day=1)
     rows = selectors.utilisation(month=month)
     previous = (month.replace(day=1) - timedelta(days=1)).replace(day=1)

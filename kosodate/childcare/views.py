@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.selectors import household_children
+from kosodate.core.dates import day_parse
 
 from . import calendar_ics, selectors, services
 from . import rules as R
@@ -28,10 +29,11 @@ def _children(request):
 
 
 def _parse_day(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise Http404 from None
+    # A malformed or far-away day (9999-12-31) is no page: 404, as any unknown URL.
+    day = day_parse(value)
+    if day is None:
+        raise Http404
+    return day
 
 
 def _filters(request):

@@ -20,6 +20,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.dates import form_date_validate
+
 # Characters people type for a hyphen: ASCII, the dashes, the minus sign, and the katakana
 # long-vowel mark (ー, which an IME gives for "-" in kana mode; NFKC keeps it).
 _DASHES = "-‐‑‒–—―−ー﹣"
@@ -335,6 +337,7 @@ class DateInput(forms.DateInput):
 
 class NormalizedDateField(forms.DateField):
     widget = DateInput
+    default_validators = [form_date_validate]
     input_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"]
     default_error_messages = {
         "invalid": _("Enter a date as year-month-day, for example 2020-04-01."),

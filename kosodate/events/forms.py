@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kosodate.core.dates import form_date_validate
 from kosodate.core.forms import DateTimeLocalInput
 from kosodate.core.text import normalize_line, normalize_text
 
@@ -24,6 +25,7 @@ class EventFilterForm(forms.Form):
         label=pgettext_lazy("earliest event date", "From"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[form_date_validate],
     )
     place = forms.ChoiceField(label=_("Place"), required=False)
     free_only = forms.BooleanField(label=_("Only with places left"), required=False)

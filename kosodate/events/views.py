@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.selectors import household_children
+from kosodate.core.dates import month_parse, out_of_range_message
 
 from . import selectors, services
 from .forms import ApplicationForm, EventFilterForm
@@ -56,10 +57,10 @@ def event_list(request):
 def event_calendar(request):
     """The month's events as a calendar (Sunday first, as Japanese calendars are); ?month=YYYY-MM."""
     today = timezone.localdate()
-    try:
-        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
-        first = date(year, month, 1)
-    except ValueError:
+    first = month_parse(request.GET.get("month"))
+    if first is None:
+        if request.GET.get("month"):
+            messages.warning(request, out_of_range_message())
         first = today.replace(day=1)
     by_day: dict[date, list] = {}
     for event in selectors.events_in_month(first=first):

@@ -3,6 +3,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.dates import form_date_validate
 from kosodate.core.text import nfkc
 
 from .models import Checkup, CheckupSession, HealthNotice, ScheduleRule, Vaccine
@@ -19,6 +20,7 @@ class NfkcDateField(forms.DateField):
     """Accepts full-width digits and ／ typed on a Japanese keyboard (２０２６／０５／０１)."""
 
     input_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
+    default_validators = [form_date_validate]
 
     def to_python(self, value):
         if isinstance(value, str):
