@@ -16,7 +16,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from kosodate.core import registry
-        from kosodate.core.access import FACILITY_OR_MUNICIPAL
+        from kosodate.core.access import MUNICIPAL
 
         from . import (
             audit_actions,  # noqa: F401  (registers the audit vocabulary)
@@ -60,7 +60,8 @@ class EventsConfig(AppConfig):
                 key="events",
                 label=pgettext_lazy("staff menu", "Events and classes"),
                 url_name="events_staff:list",
-                roles=FACILITY_OR_MUNICIPAL,
+                # Events belong to municipal staff (issue 10.2): facility staff run 一時預かり.
+                roles=MUNICIPAL,
                 service="events",
                 order=70,
             )

@@ -56,7 +56,6 @@ def test_facility_staff_see_the_dashboard_without_municipal_tools(client, facili
     assert _menu(response) == [
         DASHBOARD,
         reverse("childcare_staff:index"),
-        reverse("events_staff:list"),
     ]
     body = response.content.decode()
     assert reverse("backoffice:announcement_list") not in body
