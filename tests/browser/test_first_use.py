@@ -109,7 +109,7 @@ def test_emails_and_the_footer_name_the_same_address(page, settings, resident):
     page.fill("#id_email", resident.email)
     page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state()
-    body = OutboundMessage.objects.filter(recipient=resident.email).latest("pk").body
+    body = OutboundMessage.objects.filter(recipient=resident.email).latest("pk").deliverable_body
     links = re.findall(r"https?://[^\s/]+", body)
     assert links and set(links) == {"http://127.0.0.1:8011"}, links
 
