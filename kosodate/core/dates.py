@@ -5,7 +5,7 @@ Python's dates run from year 1 to 9999, so "the month before 0001-01" or "the mo
 Every date or month that comes from a URL or a filter is parsed here and refused (None) when it is
 malformed or outside EARLIEST–LATEST; the view then shows a message or falls back, never a 500
 (issue 10.8). Calendars, rosters, reports and log filters have no business outside these years.
-Birth dates are form fields with their own rules (accounts.normalize).
+Birth dates are form fields with their own rules (core.text, with form_date_validate below).
 """
 
 import re
