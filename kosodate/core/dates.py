@@ -59,8 +59,9 @@ def month_parse(value: str | None) -> date | None:
 
 
 # A date typed into a form (a birth date, a dose, a closure, a session) may lie further back than
-# a calendar, but never in year 1 or 9999, where the arithmetic after it overflows.
-FORM_EARLIEST = date(1900, 1, 1)
+# a calendar, but never in year 1 or 9999, where the arithmetic after it overflows. 1800, not 1900:
+# a guardian's mistyped 1890 should meet the registration form's own "check the year of birth".
+FORM_EARLIEST = date(1800, 1, 1)
 
 
 def form_date_validate(value: date) -> None:
