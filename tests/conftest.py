@@ -127,3 +127,18 @@ def admin_user(municipality):
         is_staff=True,
         is_superuser=True,
     )
+
+
+@pytest.fixture
+def back_to_the_latest_migrations():
+    """For a test that migrates backwards: afterwards the whole schema is at the latest
+    migrations again. Unapplying one app's migration also unapplies the later migrations of other
+    apps that depend on it (core 0005 after health 0004, for one), and migrating forward to a named
+    target does not bring those back: the transactional tests that follow would miss columns."""
+    yield
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -13,6 +13,7 @@ AFTER = [
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest_migrations")
 def test_a_choice_made_before_the_move_is_kept():
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
@@ -29,8 +30,3 @@ def test_a_choice_made_before_the_move_is_kept():
     new_apps = executor.loader.project_state(AFTER).apps
     preference = new_apps.get_model("core", "NotificationPreference").objects.get(user_id=user.pk)
     assert (preference.email, preference.sms_urgent) == (False, True)
-
-    # Back to the latest state for the tests that follow.
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())

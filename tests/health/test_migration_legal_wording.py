@@ -14,6 +14,7 @@ AFTER = [("health", "0003_legal_wording")]
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest_migrations")
 def test_shipped_rows_are_rewritten_and_a_corrected_row_keeps_its_dates():
     executor = MigrationExecutor(connection)
     executor.migrate(START)
