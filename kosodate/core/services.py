@@ -19,9 +19,10 @@ from .models import (
     Notification,
     NotificationPreference,
 )
+from .selectors import MAINTENANCE_CACHE_KEY, MUNICIPALITY_CACHE_KEY
 
-# The outbox lives in core/outbox.py; its public names stay importable from here.
-from .outbox import (  # noqa: F401
+# The outbox lives in core/services_outbox.py; its public names stay importable from here.
+from .services_outbox import (  # noqa: F401
     MESSAGE_REDACTED,
     MESSAGE_RETRY_FIRST_DELAY,
     MESSAGE_RETRY_MAX_DELAY,
@@ -37,7 +38,6 @@ from .outbox import (  # noqa: F401
     message_sms_send,
     messages_logger,
 )
-from .selectors import MAINTENANCE_CACHE_KEY, MUNICIPALITY_CACHE_KEY
 
 
 # --- Audit log --------------------------------------------------------------------------------
