@@ -7,9 +7,6 @@ MAX_LINES = 600
 # Modules written before the limit, with their size when it came: each may only shrink, and
 # leaves this list once under the limit (issue 13: split by flow).
 OVER_THE_LIMIT = {
-    "childcare/services.py": 787,
-    "events/services.py": 721,
-    "childcare/selectors.py": 640,
     "consultations/services.py": 635,
 }
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from kosodate.accounts.models import Child, Household, User
 
 from . import rules as R
-from . import services
+from . import services, services_facility
 from .models import (
     Booking,
     BookingEvent,
@@ -272,7 +272,7 @@ def childcare_demo_load(*, users: dict[str, User], now: datetime | None = None) 
         facilities[item.name] = facility
     komorebi = facilities[KOMOREBI]
     hidamari = facilities["ひだまり子育て支援センター"]
-    services.facility_staff_add(facility=komorebi, user=users["hoiku"])
+    services_facility.facility_staff_add(facility=komorebi, user=users["hoiku"])
 
     hanako, taro = users["hanako"], users["taro"]
     sakura = _child(hanako, "さくら", "サクラ", today - timedelta(days=560), Child.Sex.FEMALE)
@@ -304,7 +304,7 @@ def childcare_demo_load(*, users: dict[str, User], now: datetime | None = None) 
     _book(hanako, komorebi, sakura, pending_day, start=time(10), end=time(14), reason="medical")
     # One place for babies that day: はると takes it, ゆい waits. Cancelling はると's booking (as
     # hanako) offers the place to ゆい (as taro).
-    services.facility_day_capacity_set(
+    services_facility.facility_day_capacity_set(
         facility=komorebi, day=full_day, actor=users["hoiku"], places_age0=1
     )
     _book(hanako, komorebi, haruto, full_day, reason="refresh")

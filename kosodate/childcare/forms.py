@@ -1,5 +1,5 @@
 """Input for temporary childcare: parse and normalise (NFKC) only; the rules are checked by
-selectors.booking_quote and the services."""
+selectors_quote.booking_quote and the services."""
 
 from datetime import date, datetime, time
 
@@ -18,7 +18,7 @@ from kosodate.core.text import (
 
 from . import rules as R
 from .models import AgeBand, CapacityMode, Facility, Reason
-from .services import RULE_FIELDS
+from .services_facility import RULE_FIELDS
 
 
 class ChildChoiceField(forms.ModelMultipleChoiceField):

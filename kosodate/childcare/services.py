@@ -23,7 +23,7 @@ from kosodate.core import audit, waitlist
 from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
 from kosodate.core.waitlist import StatusFlow
 
-from . import notices, selectors, tasks
+from . import notices, selectors_quote, tasks
 from . import rules as R
 from .models import (
     BAND_FIELDS,
@@ -32,8 +32,6 @@ from .models import (
     BookingEvent,
     Facility,
     FacilityDay,
-    FacilityStaff,
-    Registration,
 )
 
 S = Booking.Status
@@ -191,7 +189,7 @@ def booking_request(
     the waiting list — decided under the day's lock, so the day never holds more children than
     its capacity. Raises ValidationError (nothing saved) if any rule refuses the request."""
     now = now or timezone.now()
-    quote = selectors.booking_quote(
+    quote = selectors_quote.booking_quote(
         user=user, facility=facility, children=children, day=day, start=start, end=end, now=now
     )
     if quote.problems:
@@ -206,7 +204,7 @@ def booking_request(
         if row.closed:
             raise ValidationError(_("The facility has just closed that day."))
         # Limits per child again, now that no other request for these children can run.
-        problems = selectors.limit_problems(
+        problems = selectors_quote.limit_problems(
             rules=rules, children=children, day=day, hours=quote.hours
         )
         if problems:
@@ -489,299 +487,3 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 notices.family_notify(booking=booking, event="reminder")
                 sent += 1
     return sent
-
-
-# --- Facility registration (利用登録) and the first interview (面談) ----------------------------
-def registration_request(
-    *,
-    user: User,
-    facility: Facility,
-    children: list[Child],
-    preferred_dates: list[date] = (),
-    preferred_note: str = "",
-    now=None,
-) -> list[Registration]:
-    """Ask to register children with a facility; where it holds an interview first, with the
-    family's preferred dates. Raises ValidationError if a child already has an open one."""
-    now = now or timezone.now()
-    if not children:
-        raise ValidationError(_("Choose at least one child."))
-    if any(child.household_id != user.household_id for child in children):
-        raise ValidationError(_("Choose your own children."))
-    if facility.requires_interview and not preferred_dates:
-        raise ValidationError(_("Give at least one date that suits you for the interview."))
-    if any(d < timezone.localdate(now) for d in preferred_dates):
-        raise ValidationError(_("The interview dates must be in the future."))
-    existing = set(
-        Registration.objects.filter(
-            facility=facility,
-            child__in=children,
-            status__in=Registration.OPEN_STATUSES,
-        ).values_list("child_id", flat=True)
-    )
-    if existing:
-        names = ", ".join(c.full_name for c in children if c.pk in existing)
-        raise ValidationError(
-            _("Already registered or requested with this facility: %(names)s") % {"names": names}
-        )
-    dates = list(preferred_dates)[:3] + [None] * (3 - len(list(preferred_dates)[:3]))
-    created = []
-    with transaction.atomic():
-        for child in children:
-            registration = Registration.objects.create(
-                facility=facility,
-                child=child,
-                household_id=user.household_id,
-                requested_by=user,
-                preferred_date_1=dates[0],
-                preferred_date_2=dates[1],
-                preferred_date_3=dates[2],
-                preferred_note=preferred_note,
-                created_at=now,
-            )
-            notices.registration_notify(registration=registration, event="requested")
-            created.append(registration)
-        notices.staff_notify(
-            facility=facility,
-            title=gettext_lazy("New registration request: %(facility)s"),
-            url=_staff_url(),
-        )
-    return created
-
-
-def _registration_change(registration, *, from_statuses, to, actor, request, now, **fields) -> bool:
-    updated = Registration.objects.filter(
-        pk=registration.pk, status__in=list(from_statuses)
-    ).update(status=to, **fields)
-    if updated:
-        registration.status = to
-        for name, value in fields.items():
-            setattr(registration, name, value)
-        audit.log(
-            actor,
-            f"childcare.registration.{to}",
-            registration,
-            subject_user=registration.requested_by,
-            request=request,
-        )
-        notices.registration_notify(registration=registration, event=to)
-    return bool(updated)
-
-
-def registration_interview_schedule(
-    *, registration: Registration, actor: User, interview_at: datetime, request=None, now=None
-) -> Registration:
-    """Set (or move) the interview date; the family is told."""
-    now = now or timezone.now()
-    if interview_at <= now:
-        raise ValidationError(_("The interview must be in the future."))
-    with transaction.atomic():
-        if not _registration_change(
-            registration,
-            from_statuses=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED],
-            to=Registration.Status.INTERVIEW_SCHEDULED,
-            actor=actor,
-            request=request,
-            now=now,
-            interview_at=interview_at,
-        ):
-            raise ValidationError(_("This registration has already been decided."))
-    return registration
-
-
-def registration_complete(*, registration: Registration, actor: User, request=None, now=None):
-    """The interview was held (or none is needed): the child may now be booked."""
-    now = now or timezone.now()
-    fields = {"decided_at": now}
-    if registration.facility.requires_interview:
-        fields["interview_done_at"] = now
-    with transaction.atomic():
-        if not _registration_change(
-            registration,
-            from_statuses=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED],
-            to=Registration.Status.ACTIVE,
-            actor=actor,
-            request=request,
-            now=now,
-            **fields,
-        ):
-            raise ValidationError(_("This registration has already been decided."))
-    return registration
-
-
-def registration_decline(
-    *, registration: Registration, actor: User, reason: str, request=None, now=None
-) -> Registration:
-    now = now or timezone.now()
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError(_("Give the family a reason."))
-    with transaction.atomic():
-        if not _registration_change(
-            registration,
-            from_statuses=[Registration.Status.REQUESTED, Registration.Status.INTERVIEW_SCHEDULED],
-            to=Registration.Status.DECLINED,
-            actor=actor,
-            request=request,
-            now=now,
-            decline_reason=reason,
-            decided_at=now,
-        ):
-            raise ValidationError(_("This registration has already been decided."))
-    return registration
-
-
-# --- Facility settings: capacity, closures, rules ---------------------------------------------
-CAPACITY_FIELDS = (
-    "capacity_mode",
-    "places_age0",
-    "places_age1_2",
-    "places_age3",
-    "places_age4_5",
-    "carers",
-    "max_children",
-)
-DAY_CAPACITY_FIELDS = ("places_age0", "places_age1_2", "places_age3", "places_age4_5", "carers")
-RULE_FIELDS = (*R.FACILITY_OVERRIDES, "open_on_saturdays", "opens_at", "closes_at", "auto_approve")
-
-
-def _facility_save(facility: Facility, fields: tuple, changes: dict, actor, action, request):
-    unknown = set(changes) - set(fields)
-    if unknown:
-        raise TypeError(f"cannot change {sorted(unknown)}")
-    changed = sorted(f for f, v in changes.items() if getattr(facility, f) != v)
-    for name, value in changes.items():
-        setattr(facility, name, value)
-    if changed:
-        facility.save(update_fields=[*changed, "updated_at"])
-        audit.log(actor, action, facility, request=request, fields=changed)
-    return changed
-
-
-def facility_capacity_update(*, facility: Facility, actor: User, request=None, now=None, **changes):
-    """Change the facility's usual capacity. Days with families waiting are settled at once, so
-    new places go to the waiting list in order."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        changed = _facility_save(
-            facility, CAPACITY_FIELDS, changes, actor, "childcare.facility.capacity", request
-        )
-    if changed:
-        day_ids = sorted(
-            set(
-                Booking.objects.filter(
-                    facility=facility, status=S.WAITLISTED, date__gte=timezone.localdate(now)
-                ).values_list("day_id", flat=True)
-            )
-        )
-        for day_id in day_ids:
-            with capacity_locked(FacilityDay.objects.filter(pk=day_id)) as ([row],):
-                _day_settle(_day_load(row, facility), now=now)
-    return changed
-
-
-def facility_rules_update(*, facility: Facility, actor: User, request=None, **changes):
-    """Change the facility's own rules (empty values fall back to the municipality's)."""
-    with transaction.atomic():
-        return _facility_save(
-            facility, RULE_FIELDS, changes, actor, "childcare.facility.rules", request
-        )
-
-
-def facility_day_capacity_set(
-    *, facility: Facility, day: date, actor: User, request=None, now=None, **values
-) -> FacilityDay:
-    """Capacity for one day only (None: the usual); new places go to the waiting list."""
-    now = now or timezone.now()
-    unknown = set(values) - set(DAY_CAPACITY_FIELDS)
-    if unknown:
-        raise TypeError(f"cannot change {sorted(unknown)}")
-    row = _day_row(facility, day)
-    with capacity_locked(FacilityDay.objects.filter(pk=row.pk)) as ([row],):
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.save(update_fields=[*values, "updated_at"])
-        audit.log(
-            actor,
-            "childcare.day.capacity",
-            row,
-            request=request,
-            **{"date": day.isoformat(), **{k: v for k, v in values.items()}},
-        )
-        _day_settle(_day_load(row, facility), now=now)
-    return row
-
-
-def facility_day_close(
-    *, facility: Facility, day: date, reason: str, actor: User, request=None, now=None
-) -> int:
-    """Close the facility on a day (a closure of its own). Bookings that day are cancelled by the
-    facility, with the reason, and each family told. Returns how many were cancelled."""
-    now = now or timezone.now()
-    reason = reason.strip()
-    if not reason:
-        raise ValidationError(_("Give a reason: the families are told it."))
-    if day < timezone.localdate(now):
-        raise ValidationError(_("The date has passed."))
-    row = _day_row(facility, day)
-    cancelled = 0
-    with capacity_locked(FacilityDay.objects.filter(pk=row.pk)) as ([row],):
-        row.closed, row.closed_reason = True, reason[:200]
-        row.save(update_fields=["closed", "closed_reason", "updated_at"])
-        state = _day_load(row, facility)
-        for booking in Booking.objects.filter(
-            day_id=row.pk, status__in=list(Booking.CANCELLABLE)
-        ).select_related("facility", "child", "household"):
-            was = booking.status
-            if BOOKINGS.change(
-                booking,
-                from_statuses=Booking.CANCELLABLE,
-                to=S.CANCELLED,
-                actor=actor,
-                now=now,
-                note=reason,
-                cancelled_by=Booking.CancelledBy.FACILITY,
-                cancel_reason=reason,
-            ):
-                if was in Booking.HOLDING:
-                    state.held[booking.age_band] -= 1
-                notices.family_notify(booking=booking, event="cancelled_by_facility", reason=reason)
-                cancelled += 1
-        audit.log(
-            actor,
-            "childcare.day.close",
-            row,
-            request=request,
-            date=day.isoformat(),
-            reason=reason,
-            cancelled=cancelled,
-        )
-        _day_settle(state, now=now)
-    return cancelled
-
-
-def facility_day_reopen(*, facility: Facility, day: date, actor: User, request=None) -> bool:
-    row = FacilityDay.objects.filter(facility=facility, date=day, closed=True).first()
-    if row is None:
-        return False
-    with transaction.atomic():
-        updated = FacilityDay.objects.filter(pk=row.pk, closed=True).update(
-            closed=False, closed_reason="", updated_at=timezone.now()
-        )
-        if updated:
-            audit.log(actor, "childcare.day.reopen", row, request=request, date=day.isoformat())
-    return bool(updated)
-
-
-def facility_staff_add(*, facility: Facility, user: User, actor=None) -> FacilityStaff:
-    """Let a facility-staff account work at a facility (system administrators, demo data)."""
-    with transaction.atomic():
-        membership, created = FacilityStaff.objects.get_or_create(facility=facility, user=user)
-        if created:
-            audit.log(actor, "childcare.facility.staff_add", facility, subject_user=user)
-    return membership
-
-
-def roster_viewed(*, facility: Facility, day: date, actor: User, request=None) -> None:
-    """Looking at a day roster shows children's allergies and guardians' phones: logged."""
-    audit.log(actor, "childcare.roster.view", facility, request=request, date=day.isoformat())

@@ -19,7 +19,7 @@ from kosodate.core.access import (
 from kosodate.core.dates import day_parse, month_parse, out_of_range_message
 
 from . import rules as R
-from . import selectors, services
+from . import selectors, services, services_facility, services_registration
 from .forms import CapacityForm, ClosureForm, DayCapacityForm, DeclineForm, InterviewForm, RulesForm
 from .models import STAFF_RATIOS, AgeBand, Booking
 
@@ -179,7 +179,7 @@ def registration_interview(request, pk: int):
         request,
         pk,
         InterviewForm,
-        lambda registration, data: services.registration_interview_schedule(
+        lambda registration, data: services_registration.registration_interview_schedule(
             registration=registration,
             actor=request.user,
             interview_at=data["interview_at"],
@@ -196,7 +196,7 @@ def registration_decline(request, pk: int):
         request,
         pk,
         DeclineForm,
-        lambda registration, data: services.registration_decline(
+        lambda registration, data: services_registration.registration_decline(
             registration=registration, actor=request.user, reason=data["reason"], request=request
         ),
         _("Declined: the family has been told the reason."),
@@ -208,7 +208,7 @@ def registration_decline(request, pk: int):
 def registration_complete(request, pk: int):
     registration = selectors.registration_get_for_facility_staff(user=request.user, pk=pk)
     try:
-        services.registration_complete(
+        services_registration.registration_complete(
             registration=registration, actor=request.user, request=request
         )
     except ValidationError as exc:
@@ -248,7 +248,9 @@ def roster(request, pk: int, day: str):
         return redirect("childcare_staff:roster", pk=the_facility.pk, day=jump.isoformat())
     the_day = _parse_day(day)
     bookings = selectors.roster(facility=the_facility, day=the_day)
-    services.roster_viewed(facility=the_facility, day=the_day, actor=request.user, request=request)
+    services_facility.roster_viewed(
+        facility=the_facility, day=the_day, actor=request.user, request=request
+    )
     row = selectors.facility_day_get(facility=the_facility, day=the_day)
     capacity = R.capacity_for(the_facility, row)
     held = row.held() if row else dict.fromkeys(AgeBand.values, 0)
@@ -282,7 +284,7 @@ def capacity(request, pk: int):
         changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
         # The ModelForm copied the values onto the instance already: compare with the stored row.
         stored = selectors.facility_stored(facility=the_facility)
-        services.facility_capacity_update(
+        services_facility.facility_capacity_update(
             facility=stored, actor=request.user, request=request, **changes
         )
         messages.success(request, _("The usual capacity was saved."))
@@ -312,7 +314,7 @@ def capacity_day(request, pk: int):
     if day_form.is_valid():
         data = dict(day_form.cleaned_data)
         day = data.pop("date")
-        services.facility_day_capacity_set(
+        services_facility.facility_day_capacity_set(
             facility=the_facility, day=day, actor=request.user, request=request, **data
         )
         messages.success(request, _("The capacity for %(date)s was saved.") % {"date": day})
@@ -327,7 +329,7 @@ def closures(request, pk: int):
     form = ClosureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cancelled = services.facility_day_close(
+            cancelled = services_facility.facility_day_close(
                 facility=the_facility,
                 day=form.cleaned_data["date"],
                 reason=form.cleaned_data["reason"],
@@ -361,7 +363,7 @@ def closure_reopen(request, pk: int):
     day = day_parse(request.POST.get("date"))
     if day is None:
         return redirect("childcare_staff:closures", pk=the_facility.pk)
-    if services.facility_day_reopen(
+    if services_facility.facility_day_reopen(
         facility=the_facility, day=day, actor=request.user, request=request
     ):
         messages.success(request, _("The facility is open again on %(date)s.") % {"date": day})
@@ -375,7 +377,7 @@ def facility_rules(request, pk: int):
     form = RulesForm(request.POST or None, instance=the_facility)
     if request.method == "POST" and form.is_valid():
         stored = selectors.facility_stored(facility=the_facility)
-        services.facility_rules_update(
+        services_facility.facility_rules_update(
             facility=stored,
             actor=request.user,
             request=request,

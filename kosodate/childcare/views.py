@@ -16,7 +16,7 @@ from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.selectors import household_children
 from kosodate.core.dates import day_parse
 
-from . import calendar_ics, selectors, services
+from . import calendar_ics, selectors, selectors_quote, services, services_registration
 from . import rules as R
 from .forms import AvailabilityForm, BookingForm, RegistrationForm
 from .models import AgeBand, Booking, Reason, Registration
@@ -251,7 +251,7 @@ def registration_create(request, pk: int):
     form = RegistrationForm(request.POST or None, facility=facility, children_qs=children_qs)
     if request.method == "POST" and form.is_valid():
         try:
-            services.registration_request(
+            services_registration.registration_request(
                 user=request.user,
                 facility=facility,
                 children=list(form.cleaned_data["children"]),
@@ -299,7 +299,7 @@ def _booking_form(request, facility, data=None):
 
 
 def _quote(request, facility, form):
-    return selectors.booking_quote(
+    return selectors_quote.booking_quote(
         user=request.user,
         facility=facility,
         children=list(form.cleaned_data["children"]),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kosodate.accounts.models import Child, Household, User
 
-from . import services
+from . import services, services_scheduled
 from .models import Event
 
 PLACE = ("こもれび子育て支援センター", "Komorebi family support centre")
@@ -199,7 +199,7 @@ def events_demo_load(*, admin: User, hanako: User, taro: User, now: datetime | N
             )
         Event.objects.filter(pk=event.pk).update(applications_close_at=now - timedelta(minutes=1))
         event.refresh_from_db()
-        services.lottery_draw(event=event, now=now)
+        services_scheduled.lottery_draw(event=event, now=now)
 
     event, created = _event(
         admin,

@@ -6,8 +6,6 @@ rows and only then writes. State changes that a background command may race on (
 the lottery, reminders) are compare-and-swap updates as well. Notifications are rows written in
 the same transaction; their emails leave after commit (core.services.notification_send)."""
 
-import random
-import secrets
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -15,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
@@ -25,6 +22,7 @@ from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
 from .models import Application, ApplicationStatusChange, Event
+from .notices import application_notify, application_state_notify, format_time
 
 EVENT_EDITABLE_FIELDS = (
     "title",
@@ -195,7 +193,7 @@ def event_cancel(*, event: Event, actor, reason: str = "", request=None) -> int:
             applications=len(applications),
         )
         for application in applications:
-            _notify(
+            application_notify(
                 application,
                 "events.event_cancelled",
                 _("Cancelled: %(title)s"),
@@ -218,7 +216,7 @@ def _application_check(
         raise ValidationError(
             _("Applications open on %(time)s."),
             code="not_open",
-            params={"time": _format_time(event.applications_open_at)},
+            params={"time": format_time(event.applications_open_at)},
         )
     if now >= event.applications_close_at:
         raise ValidationError(_("Applications for this event have closed."), code="closed")
@@ -307,7 +305,7 @@ def application_create(*, event: Event, user, children: list[Child], adults: int
                     for child in children
                 ]
             )
-            _notify_application_state(application, position=position)
+            application_state_notify(application, position=position)
     except IntegrityError as error:
         # The unique constraint caught a double submission that raced past the check above.
         raise duplicate from error
@@ -324,7 +322,7 @@ def application_cancel(*, application: Application, user) -> bool:
         raise ValidationError(
             _("Online cancellation ended on %(time)s. Please call the place of the event instead."),
             code="too_late",
-            params={"time": _format_time(event.cancellation_deadline())},
+            params={"time": format_time(event.cancellation_deadline())},
         )
     with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
         event = locked[0]
@@ -340,7 +338,7 @@ def application_cancel(*, application: Application, user) -> bool:
             offer_expires_at=None,
         ):
             return False
-        _notify(
+        application_notify(
             application,
             "events.application_cancelled",
             _("Cancellation received: %(title)s"),
@@ -366,7 +364,7 @@ def application_offer_accept(*, application: Application, user) -> bool:
             offer_expires_at=None,
         )
         if updated:
-            _notify_application_state(application)
+            application_state_notify(application)
     return updated
 
 
@@ -383,7 +381,7 @@ def _waitlist_promote(*, event: Event, now: datetime | None = None) -> int:
 
     def offered(application: Application) -> None:
         free[0] -= event.places_for(application.people)
-        _notify_application_state(application)
+        application_state_notify(application)
 
     waiting = Application.objects.filter(
         event=event, status=Application.Status.WAITLISTED
@@ -414,7 +412,7 @@ def offers_expire(*, now: datetime | None = None, application_id: int | None = N
     event_ids = due.order_by("event_id").values_list("event_id", flat=True).distinct()
 
     def passed_on(application: Application, deadline: datetime) -> None:
-        _notify(
+        application_notify(
             application,
             "events.offer_expired",
             _("The offered place has passed on: %(title)s"),
@@ -470,7 +468,7 @@ def waitlists_close(*, now: datetime | None = None) -> int:
                 offer_expires_at=None,
             ):
                 closed += 1
-                _notify(
+                application_notify(
                     application,
                     "events.not_selected",
                     _("No place came free: %(title)s"),
@@ -480,117 +478,6 @@ def waitlists_close(*, now: datetime | None = None) -> int:
                     ),
                 )
     return closed
-
-
-# --- The lottery --------------------------------------------------------------------------------
-def lottery_order(*, application_ids: list[int], seed: str) -> list[int]:
-    """The drawn order: anyone can repeat it from the stored seed and the applications' ids."""
-    order = sorted(application_ids)
-    random.Random(seed).shuffle(order)  # noqa: S311 (reproducible on purpose; the seed is secret until drawn)
-    return order
-
-
-def _lottery_claim(*, event_id: int, now: datetime, seed: str) -> bool:
-    # Compare-and-swap on drawn_at: of several workers only one draws.
-    return bool(
-        Event.objects.filter(pk=event_id, drawn_at__isnull=True, cancelled_at__isnull=True).update(
-            drawn_at=now, draw_seed=seed, updated_at=now
-        )
-    )
-
-
-def lottery_draw(*, event: Event, now: datetime | None = None) -> bool:
-    """Draw the lottery of an event whose window has closed, once: winners in drawn order are
-    confirmed while places last, the others waitlisted in drawn order; everyone is told. Returns
-    False if it was drawn already (or is not due)."""
-    now = now or timezone.now()
-    if not event.is_lottery or now < event.applications_close_at:
-        return False
-    with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
-        event = locked[0]
-        seed = secrets.token_hex(16)
-        if not _lottery_claim(event_id=event.pk, now=now, seed=seed):
-            return False
-        event.drawn_at, event.draw_seed = now, seed
-        pending = {
-            a.pk: a
-            for a in Application.objects.filter(
-                event=event, status=Application.Status.DRAW_PENDING
-            ).select_related("event", "user")
-        }
-        order = lottery_order(application_ids=list(pending), seed=seed)
-        Event.objects.filter(pk=event.pk).update(draw_order=order)
-        event.draw_order = order
-        taken = selectors.event_places_taken(event=event)
-        number = 0
-        for application_id in order:
-            application = pending[application_id]
-            need = event.places_for(application.people)
-            if taken + need <= event.capacity:
-                taken += need
-                to, fields = Application.Status.CONFIRMED, {"confirmed_at": now}
-            else:
-                number += 1
-                to, fields = Application.Status.WAITLISTED, {"waitlist_number": number}
-            if APPLICATIONS.change(
-                application,
-                from_statuses=[Application.Status.DRAW_PENDING],
-                to=to,
-                now=now,
-                note="lottery",
-                **fields,
-            ):
-                _notify_application_state(application)
-        audit.log(
-            None, "event.lottery_draw", event, seed=seed, order=order, applications=len(order)
-        )
-    return True
-
-
-def lotteries_run_due(*, now: datetime | None = None) -> int:
-    """Draw every lottery whose window has closed (events_run_due_draws); returns how many this
-    call drew."""
-    now = now or timezone.now()
-    due = Event.objects.filter(
-        mode=Event.Mode.LOTTERY,
-        drawn_at__isnull=True,
-        cancelled_at__isnull=True,
-        applications_close_at__lte=now,
-    )
-    return sum(1 for event in list(due) if lottery_draw(event=event, now=now))
-
-
-# --- Reminders ----------------------------------------------------------------------------------
-def reminders_send(*, now: datetime | None = None) -> int:
-    """The day before an event, remind every confirmed family, exactly once (compare-and-swap on
-    reminded_at). Returns how many were reminded."""
-    now = now or timezone.now()
-    tomorrow = timezone.localdate(now) + timedelta(days=1)
-    start = timezone.make_aware(datetime.combine(tomorrow, datetime.min.time()))
-    due = Application.objects.filter(
-        status=Application.Status.CONFIRMED,
-        reminded_at__isnull=True,
-        event__cancelled_at__isnull=True,
-        event__starts_at__gte=start,
-        event__starts_at__lt=start + timedelta(days=1),
-    ).select_related("event", "user")
-    sent = 0
-    for application in due:
-        with transaction.atomic():
-            if Application.objects.filter(
-                pk=application.pk, reminded_at__isnull=True, status=Application.Status.CONFIRMED
-            ).update(reminded_at=now):
-                sent += 1
-                _notify(
-                    application,
-                    "events.reminder",
-                    _("Tomorrow: %(title)s"),
-                    _(
-                        "A reminder: %(title)s is tomorrow, %(date)s, at %(place)s.\n"
-                        "What to bring: %(bring)s"
-                    ),
-                )
-    return sent
 
 
 # --- Staff: attendance and messages ---------------------------------------------------------
@@ -630,84 +517,6 @@ def participants_message(*, event: Event, actor, subject: str, body: str, reques
             recipients=len(applications),
         )
     return len(applications)
-
-
-# --- Notifications ------------------------------------------------------------------------------
-def _format_time(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-STATE_MESSAGES = {
-    Application.Status.CONFIRMED: (
-        "events.confirmed",
-        _("Confirmed: %(title)s"),
-        _("Your place at %(title)s on %(date)s (%(place)s) is confirmed."),
-    ),
-    Application.Status.DRAW_PENDING: (
-        "events.draw_pending",
-        _("Application received (lottery): %(title)s"),
-        _(
-            "We have your application for %(title)s on %(date)s. Places are drawn by lottery "
-            "after applications close on %(close)s; we will tell you the result."
-        ),
-    ),
-    Application.Status.WAITLISTED: (
-        "events.waitlisted",
-        _("On the waitlist: %(title)s"),
-        _(
-            "%(title)s on %(date)s is full. You are number %(position)s on the waitlist; if a "
-            "place frees, we will offer it to you."
-        ),
-    ),
-    Application.Status.OFFERED: (
-        "events.offered",
-        _("A place is free for you: %(title)s"),
-        _(
-            "A place at %(title)s on %(date)s is free for you. Please confirm by %(deadline)s; "
-            "otherwise it passes to the next family."
-        ),
-    ),
-}
-
-
-def _notify_application_state(application: Application, *, position: int | None = None) -> None:
-    kind, title, body = STATE_MESSAGES[application.status]
-    _notify(application, kind, title, body, position=position)
-
-
-def _notify(application: Application, kind: str, title, body, **extra: Any) -> None:
-    """Tell every guardian of the applying household (core.waitlist.household_notify), each in
-    their own language."""
-    event = application.event
-    position = extra.pop("position", None) or ""
-    if application.status == Application.Status.WAITLISTED and not position:
-        position = Application.objects.filter(
-            event_id=application.event_id,
-            status=Application.Status.WAITLISTED,
-            waitlist_number__lte=application.waitlist_number,
-        ).count()
-
-    def text() -> tuple[str, str]:
-        params = {
-            "title": event.localized_title,
-            "date": _format_time(event.starts_at),
-            "place": event.localized_place,
-            "bring": event.localized_bring or gettext("nothing in particular"),
-            "close": _format_time(event.applications_close_at),
-            "deadline": _format_time(application.offer_expires_at)
-            if application.offer_expires_at
-            else "",
-            "position": position,
-            **extra,
-        }
-        return str(title) % params, str(body) % params
-
-    waitlist.household_notify(
-        household_id=application.household_id,
-        kind=kind,
-        url=reverse("events:application_detail", args=[application.pk]),
-        text=text,
-    )
 
 
 def participants_viewed(*, event: Event, actor, request=None, export: bool = False) -> None:

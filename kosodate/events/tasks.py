@@ -5,7 +5,7 @@ when an offer's deadline passes, the reminder the day before an event."""
 
 from django.tasks import task
 
-from . import services
+from . import services, services_scheduled
 
 
 @task()
@@ -23,9 +23,9 @@ def events_offer_expire_task(*, application_id: int) -> int:
 
 @task()
 def events_run_due_draws_task() -> int:
-    return services.lotteries_run_due()
+    return services_scheduled.lotteries_run_due()
 
 
 @task()
 def events_send_reminders_task() -> int:
-    return services.reminders_send()
+    return services_scheduled.reminders_send()

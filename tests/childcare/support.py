@@ -92,7 +92,7 @@ def childcare_page_world(*, resident, facility_staff, child) -> dict:
     list, offered a place), a sibling waiting for an interview, and notifications."""
     from datetime import time
 
-    from kosodate.childcare import services
+    from kosodate.childcare import services, services_facility
 
     facility = FacilityFactory(name="こもれび保育園", name_en="Komorebi Nursery")
     staff_of(facility_staff, facility)
@@ -130,12 +130,12 @@ def childcare_page_world(*, resident, facility_staff, child) -> dict:
 
     pending = book(days[0])
     for on in days[1:]:
-        services.facility_day_capacity_set(
+        services_facility.facility_day_capacity_set(
             facility=facility, day=on, actor=facility_staff, places_age1_2=0
         )
     waitlisted = book(days[1])
     offered = book(days[2])
-    services.facility_day_capacity_set(
+    services_facility.facility_day_capacity_set(
         facility=facility, day=days[2], actor=facility_staff, places_age1_2=1
     )
     offered.refresh_from_db()

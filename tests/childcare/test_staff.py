@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kosodate.childcare import services
+from kosodate.childcare import services, services_facility
 from kosodate.childcare.models import Booking, FacilityDay
 from kosodate.core.models import AuditLog, Notification, OutboundMessage
 
@@ -67,7 +67,7 @@ def test_approve_rechecks_capacity_at_that_moment(
     first = _request(resident, staffed_facility, child, day)
     second = _request(other_resident, staffed_facility, other_child, day)
     # A carer is off sick: the day now has one place for this age.
-    services.facility_day_capacity_set(
+    services_facility.facility_day_capacity_set(
         facility=staffed_facility, day=day, actor=facility_staff, places_age1_2=1
     )
     client.force_login(facility_staff)

@@ -15,7 +15,7 @@ from datetime import time as clock
 import pytest
 from django.db import connection, transaction
 
-from kosodate.childcare import services
+from kosodate.childcare import services, services_facility
 from kosodate.childcare.models import Booking, FacilityDay, Registration
 from tests.childcare.support import FacilityFactory, bookable_day
 from tests.factories import ChildFactory, HouseholdFactory, UserFactory
@@ -115,7 +115,7 @@ def test_requests_and_approvals_at_the_last_places(lock_mode, municipality, faci
     """Four requests already hold places out of five; staff approve them while twelve more
     families ask for the last place."""
     facility = FacilityFactory(places_age1_2=5)
-    services.facility_staff_add(facility=facility, user=facility_staff)
+    services_facility.facility_staff_add(facility=facility, user=facility_staff)
     day = bookable_day()
     pairs = families(facility, 16)
     early = [request_work(facility, day, u, c)()[0] for u, c in pairs[:4]]

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kosodate.core.models import AuditLog, Notification
 from kosodate.core.waitlist import StatusFlow
-from kosodate.events import selectors, services
+from kosodate.events import selectors, services, services_scheduled
 from kosodate.events.models import Application, Event
 from tests.events.factories import EventFactory
 from tests.factories import ChildFactory, HouseholdFactory, UserFactory
@@ -213,14 +213,15 @@ def _lottery_runs(monkeypatch, *, cas: bool):
             Event.objects.filter(pk=event_id).update(drawn_at=now, draw_seed=seed)
             return True
 
-        monkeypatch.setattr(services, "_lottery_claim", claim_without_cas)
+        monkeypatch.setattr(services_scheduled, "_lottery_claim", claim_without_cas)
         # Every runner found the event due before any of them drew it.
         due = list(Event.objects.filter(pk=event.pk))
         works = [
-            (lambda: services.lottery_draw(event=due[0], now=timezone.now())) for _ in range(6)
+            (lambda: services_scheduled.lottery_draw(event=due[0], now=timezone.now()))
+            for _ in range(6)
         ]
     else:
-        works = [services.lotteries_run_due for _ in range(6)]
+        works = [services_scheduled.lotteries_run_due for _ in range(6)]
     results, errors = in_parallel(works)
     assert not errors, errors
     draws = AuditLog.objects.filter(action="event.lottery_draw").count()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kosodate.core.models import AuditLog, Notification, OutboundMessage
-from kosodate.events import services
+from kosodate.events import services, services_scheduled
 from kosodate.events.models import Application, Event
 
 from .factories import EventFactory
@@ -128,7 +128,7 @@ def test_lottery_draw_once_reproducible_everyone_told(client, make_family):
         _apply(client, family, event)
         assert _status(family) == Application.Status.DRAW_PENDING
     # Before the window closes, nothing is drawn.
-    assert services.lotteries_run_due() == 0
+    assert services_scheduled.lotteries_run_due() == 0
     with time_machine.travel(event.applications_close_at + timedelta(seconds=1)):
         call_command("events_run_due_draws", stdout=StringIO())
         call_command("events_run_due_draws", stdout=StringIO())
@@ -168,7 +168,7 @@ def test_lottery_waitlist_promotes_after_the_draw(client, make_family):
     for family in families:
         _apply(client, family, event)
     with time_machine.travel(event.applications_close_at + timedelta(seconds=1)):
-        services.lotteries_run_due()
+        services_scheduled.lotteries_run_due()
         winner = Application.objects.get(status=Application.Status.CONFIRMED)
         services.application_cancel(application=winner, user=winner.user)
         first_waiting = Application.objects.get(waitlist_number=1)
@@ -179,7 +179,7 @@ def test_cancelled_lottery_is_never_drawn(municipal_staff):
     event = _lottery_event()
     services.event_cancel(event=event, actor=municipal_staff, reason="雨天")
     with time_machine.travel(event.applications_close_at + timedelta(seconds=1)):
-        assert services.lotteries_run_due() == 0
+        assert services_scheduled.lotteries_run_due() == 0
 
 
 def test_the_worker_draws_when_the_window_closes_and_expires_offers(
@@ -286,7 +286,7 @@ def test_expired_offers_and_the_lottery_are_in_the_history(client, make_family):
     for family in families:
         _apply(client, family, event)
     with time_machine.travel(event.applications_close_at + timedelta(seconds=1)):
-        services.lotteries_run_due()
+        services_scheduled.lotteries_run_due()
         winner = Application.objects.get(event=event, status=Application.Status.CONFIRMED)
         services.application_cancel(application=winner, user=winner.user)
     with time_machine.travel(event.applications_close_at + timedelta(hours=3)):
