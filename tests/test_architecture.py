@@ -6,9 +6,7 @@ KOSODATE = Path(__file__).resolve().parents[1] / "kosodate"
 MAX_LINES = 600
 # Modules written before the limit, with their size when it came: each may only shrink, and
 # leaves this list once under the limit (issue 13: split by flow).
-OVER_THE_LIMIT = {
-    "consultations/services.py": 635,
-}
+OVER_THE_LIMIT: dict[str, int] = {}
 
 
 def test_no_module_grows_over_600_lines():

@@ -126,7 +126,7 @@ def test_two_hundred_residents_twenty_slots(monkeypatch):
 
 
 def test_without_the_lock_the_constraint_has_to_step_in(monkeypatch):
-    monkeypatch.setattr(services, "capacity_locked", _atomic_without_lock)
+    monkeypatch.setattr(services.sessions, "capacity_locked", _atomic_without_lock)
     _slots, _results, _errors, integrity = _rush(monkeypatch)
     booked = Booking.objects.filter(status="booked")
     assert booked.count() <= SLOTS  # the backstop holds …
