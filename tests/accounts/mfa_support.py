@@ -2,21 +2,21 @@
 
 import re
 
-import pyotp
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
 from kosodate.accounts.models import SecondStepMethod
 from kosodate.core.models import OutboundMessage
+from tests.totp import Totp
 
 from ..factories import TEST_PASSWORD
 from .signin_support import sign_in
 
 
-def totp_activate(user) -> pyotp.TOTP:
+def totp_activate(user) -> Totp:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
-    return pyotp.TOTP(secret)
+    return Totp(secret)
 
 
 def sms_method_add(user, phone="+819012345678") -> SecondStepMethod:

@@ -583,8 +583,9 @@ def _sign_in_to_email_code(page, world: World, path: str) -> None:
 
 def _sign_in_to_trust(page, world: World, path: str) -> None:
     """Password and an app code: allauth then asks whether to trust this browser."""
-    import pyotp
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.totp import Totp
 
     secret = generate_totp_secret()
     TOTP.activate(world.resident, secret)
@@ -593,7 +594,7 @@ def _sign_in_to_trust(page, world: World, path: str) -> None:
     page.fill("input[name=password]", TEST_PASSWORD)
     page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state()
-    page.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page.fill("input[name=code]", Totp(secret).now())
     page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state()
 

@@ -159,9 +159,10 @@ def test_the_language_switch_works_on_the_maintenance_page(page, municipality):
 def test_an_administrator_signs_in_to_the_admin_and_ends_the_window(page_en, new_page, admin_user):
     """The admin's sign-in is allauth's (password, then the second step every staff account
     has): it stays open during the window, and the administrator ends it from the back office."""
-    import pyotp
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.totp import Totp
 
     Authenticator.objects.filter(user=admin_user).delete()
     secret = generate_totp_secret()
@@ -175,7 +176,7 @@ def test_an_administrator_signs_in_to_the_admin_and_ends_the_window(page_en, new
     page_en.locator("main form .button--primary").first.click()
     page_en.wait_for_load_state()
     assert urlsplit(page_en.url).path == reverse("mfa_authenticate")
-    page_en.fill("input[name=code]", pyotp.TOTP(secret).now())
+    page_en.fill("input[name=code]", Totp(secret).now())
     page_en.locator("main form .button--primary").first.click()
     page_en.wait_for_load_state()
     if urlsplit(page_en.url).path == reverse("mfa_trust"):

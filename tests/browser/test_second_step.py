@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pyotp
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from playwright.sync_api import expect
 from kosodate.accounts.models import AccountLock, SecondStepMethod, User
 from kosodate.core.models import OutboundMessage
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.totp import Totp
 
 from .fixtures import assert_accessible, login
 
@@ -55,7 +55,7 @@ def _outbox_code(*, channel: str, to: str) -> str:
     return re.search(r"\b(\d{6})\b", message.deliverable_body).group(1)
 
 
-def _fresh_totp_code(totp: pyotp.TOTP, used: set[str]) -> str:
+def _fresh_totp_code(totp: Totp, used: set[str]) -> str:
     """A code for now that has not been used yet (each code is accepted once)."""
     import time
 
@@ -77,7 +77,7 @@ def test_set_up_the_app_then_sign_in_with_password_and_app_code(page_en, residen
     assert _path(page) == reverse("mfa_activate_totp")
     expect(page.locator("main img[src^='data:image/svg+xml']")).to_be_visible()
     secret = page.locator("#totp-secret").inner_text().strip().replace(" ", "")
-    totp, used = pyotp.TOTP(secret), set()
+    totp, used = Totp(secret), set()
     page.fill("input[name=code]", _fresh_totp_code(totp, used))
     _submit(page)
     # Recovery codes are shown once, right after the set-up.
@@ -248,7 +248,7 @@ def test_staff_without_an_app_are_sent_to_set_one_up(page_en, municipality):
         page.fill("input[name=password]", TEST_PASSWORD)
         _submit(page)
     secret = page.locator("#totp-secret").inner_text().strip().replace(" ", "")
-    page.fill("input[name=code]", _fresh_totp_code(pyotp.TOTP(secret), set()))
+    page.fill("input[name=code]", _fresh_totp_code(Totp(secret), set()))
     _submit(page)
     page.goto(page.base_url + reverse("backoffice:dashboard"))
     assert _path(page) == reverse("backoffice:dashboard")

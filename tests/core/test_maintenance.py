@@ -3,13 +3,13 @@ how windows are scheduled (admin, back office) and how the cached lookup follows
 
 from datetime import timedelta
 
-import pyotp
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from kosodate.core import selectors, services
 from kosodate.core.models import AuditLog, MaintenanceWindow
+from tests.totp import Totp
 
 from ..factories import AnnouncementFactory
 
@@ -121,7 +121,7 @@ def test_a_system_administrator_signs_in_to_the_admin_and_ends_the_window(
     )
     # The second step, as for every staff sign-in (the factory gave the persona an app).
     totp = Authenticator.objects.get(user=admin_user, type="totp")
-    code = pyotp.TOTP(get_adapter().decrypt(totp.data["secret"])).now()
+    code = Totp(get_adapter().decrypt(totp.data["secret"])).now()
     response = client.post(reverse("mfa_authenticate"), {"code": code})
     if response["Location"] == reverse("mfa_trust"):
         response = client.post(reverse("mfa_trust"), {"action": "skip"})
