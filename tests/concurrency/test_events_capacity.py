@@ -69,11 +69,11 @@ def lock_mode(request, monkeypatch, slow_count):
     return request.param
 
 
-def _families(count: int) -> list:
+def _families(count: int, prefix: str = "rush") -> list:
     users = []
     for n in range(count):
         household = HouseholdFactory()
-        users.append(UserFactory(household=household, email=f"rush{n}@example.jp"))
+        users.append(UserFactory(household=household, email=f"{prefix}{n}@example.jp"))
         ChildFactory(household=household)
     return users
 
@@ -139,9 +139,26 @@ def test_a_freed_place_is_offered_to_exactly_one_family(promotion_mode):
     offered the same place twice while the second freed place is offered to nobody.
     """
 
+    if promotion_mode == "protected":
+        held, offered, expired, numbers = _two_places_freed_at_once("freed")
+        assert (held, offered, expired) == (2, 2, 1)
+        assert numbers == [1, 2]
+        return
+    # Without the protection the race is likely, not certain (it needs two workers between the
+    # same count and write): it must show in one of a few tries.
+    for attempt in range(5):
+        held, offered, _expired, _numbers = _two_places_freed_at_once(f"try{attempt}-")
+        if (held, offered) != (2, 2):
+            return
+    pytest.fail("the race did not show without the protection in 5 tries")
+
+
+def _two_places_freed_at_once(prefix: str) -> tuple[int, int, int, list[int]]:
+    """An expired offer and a cancellation, with four workers expiring offers at once: returns
+    the places held, the offers and expiry notices sent, and the held waitlist numbers."""
     now = timezone.now()
     event = EventFactory(capacity=2, max_age_months=None, min_age_months=None)
-    families = _families(8)
+    families = _families(8, prefix)
     expired_offer, confirmed, *waiting = families
     Application.objects.create(
         event=event,
@@ -172,17 +189,13 @@ def test_a_freed_place_is_offered_to_exactly_one_family(promotion_mode):
     _, errors = in_parallel(works)
     assert not errors, errors
     held = Application.objects.filter(event=event, status__in=Application.HOLDING)
-    offers = Notification.objects.filter(kind="events.offered").count()
-    if promotion_mode == "unprotected":
-        assert (held.count(), offers) != (2, 2), "the race did not show without the protection"
-        return
-    assert held.count() == 2
-    assert list(held.values_list("waitlist_number", flat=True).order_by("waitlist_number")) == [
-        1,
-        2,
-    ]
-    assert Notification.objects.filter(kind="events.offer_expired").count() == 1
-    assert Notification.objects.filter(kind="events.offered").count() == 2
+    told = Notification.objects.filter(user__in=families)
+    return (
+        held.count(),
+        told.filter(kind="events.offered").count(),
+        told.filter(kind="events.offer_expired").count(),
+        list(held.values_list("waitlist_number", flat=True).order_by("waitlist_number")),
+    )
 
 
 def test_the_lottery_is_drawn_exactly_once(monkeypatch, request):
