@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.template import Template
 from django.urls import reverse
 
 from kosodate.core import registry
@@ -60,7 +61,11 @@ def extra_service():
     registry.register_mypage_panel(
         registry.MyPagePanel(
             key="testservice",
-            template="core/test_registry_panel.html",
+            # A template object, not a file: {% include %} renders either, and changing the TEMPLATES
+            # setting for one test left the file unfound when another test had built the engines.
+            template=Template(
+                '{% for item in panel.items %}<li class="card test-panel">{{ item }}</li>{% endfor %}'
+            ),
             context=lambda request: {"items": [f"panel for {request.user.email}"]},
             section="bookings",
             service="testservice",
@@ -90,17 +95,6 @@ def extra_service():
         getattr(registry, table).pop("testservice", None)
 
 
-@pytest.fixture
-def panel_template(settings, tmp_path):
-    (tmp_path / "core").mkdir()
-    (tmp_path / "core" / "test_registry_panel.html").write_text(
-        '{% for item in panel.items %}<li class="card test-panel">{{ item }}</li>{% endfor %}'
-    )
-    engine = settings.TEMPLATES[0]
-    # A new list (not an edit in place), so that Django's setting_changed resets the engines.
-    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path, *engine["DIRS"]]}, *settings.TEMPLATES[1:]]
-
-
 def _switch(municipality, flag, on):
     setattr(municipality, flag, on)
     municipality.save()
@@ -108,7 +102,7 @@ def _switch(municipality, flag, on):
 
 
 def test_a_registered_service_appears_on_my_page_and_in_the_menus_while_switched_on(
-    client, municipality, resident, municipal_staff, facility_staff, extra_service, panel_template
+    client, municipality, resident, municipal_staff, facility_staff, extra_service
 ):
     client.force_login(resident)
     page = client.get(reverse("mypage")).content.decode()
