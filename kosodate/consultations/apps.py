@@ -3,6 +3,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+def _staff_may_open(user) -> bool:
+    from .selectors import staff_member_for
+
+    return staff_member_for(user) is not None
+
+
 def _mypage_panel(request) -> dict | None:
     from .selectors import consultations_for_mypage
 
@@ -59,9 +65,10 @@ class ConsultationsConfig(AppConfig):
                 key="consultations",
                 label=pgettext_lazy("staff menu", "Consultations"),
                 url_name="consultations_staff:queue",
-                # Municipal staff reach the queue only once given the role (a StaffMember row),
-                # which the menu cannot see: the entry is the professionals'.
-                roles=(Role.CONSULTANT,),
+                # Professionals, and municipal staff once given the role (a StaffMember row):
+                # the same rule the views apply.
+                roles=(Role.CONSULTANT, Role.MUNICIPAL_STAFF),
+                allowed=_staff_may_open,
                 service="consultations",
                 order=80,
             )

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kosodate.accounts.models import Child, User
 from kosodate.core.access import Role, has_role, is_resident
-from kosodate.core.ages import completed_months
+from kosodate.core.ages import completed_months, latest_birth_reached_years
 from kosodate.core.models import AuditLog
 from kosodate.core.text import nfkc
 
@@ -378,18 +378,11 @@ def monthly_report(*, month: date) -> MonthlyReport:
 
 def retention_due(*, today: date | None = None) -> QuerySet[Consultation]:
     """Consultations about children who have reached the retention age, not yet anonymised."""
-    from kosodate.core.ages import years_reached
-
     today = today or timezone.localdate()
-    years = rules_get().retention_child_age_years
-    # Born on or before this day ⇒ reached `years` by today (the law's counting: the day before
-    # the birthday). Checked per child below, since 29 February births are rare but real.
-    latest_birth = date(today.year - years, today.month, 1) + timedelta(days=31)
-    candidates = Consultation.objects.filter(
+    latest_birth = latest_birth_reached_years(today, rules_get().retention_child_age_years)
+    return Consultation.objects.filter(
         anonymised_at__isnull=True, child__birth_date__lte=latest_birth
-    ).select_related("child")
-    due = [c.pk for c in candidates if years_reached(c.child.birth_date, years) <= today]
-    return Consultation.objects.filter(pk__in=due)
+    )
 
 
 def consultations_for_mypage(*, user) -> list[tuple[Child, list[Consultation]]]:

@@ -180,6 +180,16 @@ def earliest_birth_under(on: date, years: int) -> date:
     return birth
 
 
+def latest_birth_reached_years(on: date, years: int) -> date:
+    """The latest birth date of a child who has reached `years` (「n歳に達した」, rule 3: the day
+    before the birthday) on or before `on`: "children who have turned 6" are those born on or
+    before it. Born 29 February counts like everyone else, through `years_reached`."""
+    birth = date(on.year - years, on.month, 1) + timedelta(days=35)
+    while years_reached(birth, years) > on:
+        birth -= ONE_DAY
+    return birth
+
+
 def latest_birth_reaching(on: date, text: str) -> date:
     """The latest birth date of a child for whom the day term `text` ("3m", "1y+") falls on or
     before `on` (for choosing who a checkup session is for)."""

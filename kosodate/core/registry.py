@@ -68,12 +68,15 @@ class MyPagePanel:
 @dataclass(frozen=True)
 class StaffMenuEntry:
     """An entry of the back office's menu, shown to the `roles` that may open it (None: every
-    back-office role; the views check again). `service`: hidden while that service is off."""
+    back-office role; the views check again). `service`: hidden while that service is off.
+    `allowed(user)`: a finer rule of the app's own, asked after the roles (e.g. municipal staff
+    see consultations only once given the role there); the views check the same rule."""
 
     key: str
     label: Label
     url_name: str
     roles: tuple[str, ...] | None = None
+    allowed: Callable[[Any], bool] | None = None
     service: str | None = None
     superuser_only: bool = False
     order: int = 100
@@ -175,6 +178,8 @@ def staff_menu_entries(user, municipality) -> list[StaffMenuEntry]:
         if entry.superuser_only and not (user.is_superuser and user.is_staff):
             continue
         if not has_role(user, entry.roles) or not service_on(municipality, entry.service):
+            continue
+        if entry.allowed is not None and not entry.allowed(user):
             continue
         entries.append(entry)
     return entries

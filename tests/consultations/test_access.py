@@ -191,3 +191,23 @@ def test_booking_pages_are_for_residents(client, nurse, facility_staff_user):
         assert client.get(reverse("consultations:home")).status_code == 404
     client.logout()
     assert client.get(reverse("consultations:book", args=[slot.pk])).status_code == 302
+
+
+def test_the_staff_menu_shows_consultations_to_whoever_may_open_the_queue(
+    nurse, supervisor, facility_staff_user, municipality
+):
+    """Item 8: professionals and municipal staff given the role; other municipal staff and
+    facility staff neither see the entry nor open the queue (the menu asks the views' rule)."""
+    from kosodate.accounts.models import User
+    from kosodate.core import registry
+    from tests.factories import UserFactory
+
+    other_municipal = UserFactory(email="other-kanri@example.jp", role=User.Role.MUNICIPAL_STAFF)
+
+    def sees(user):
+        keys = [e.key for e in registry.staff_menu_entries(user, municipality)]
+        return "consultations" in keys
+
+    assert sees(nurse) and sees(supervisor)
+    assert not sees(other_municipal) and not sees(facility_staff_user)
+    assert staff_member_for(other_municipal) is None

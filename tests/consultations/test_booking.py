@@ -187,3 +187,40 @@ def test_booking_service_refuses_another_households_child(family, other_family, 
             user=family, slot=slot, child=other_family.household.children.get(), topic=feeding
         )
     assert staff_member_for(family) is None
+
+
+def test_the_video_link_is_the_municipalitys_and_only_with_a_booked_session(
+    client, family, dietitian, feeding
+):
+    """Item 3: a video link is optional, an external meeting address set per municipality; we do
+    not host video. Families see it with their booked session, the professional beside it."""
+    from kosodate.consultations.models import ConsultationRules
+
+    slot = slot_at(tomorrow_at(19), professional=dietitian)
+    booking = services.booking_create(
+        user=family, slot=slot, child=family.household.children.get(), topic=feeding
+    )
+    detail = reverse("consultations:detail", args=[booking.consultation.pk])
+    staff_detail = reverse("consultations_staff:detail", args=[booking.consultation.pk])
+    client.force_login(family)
+    assert "meet.example.jp" not in client.get(detail).content.decode()  # none configured
+
+    ConsultationRules.objects.create(pk=1, video_url="https://meet.example.jp/kosodate-room")
+    page = client.get(detail).content.decode()
+    assert 'href="https://meet.example.jp/kosodate-room"' in page
+    assert 'rel="noopener noreferrer"' in page
+    client.force_login(dietitian)
+    assert (
+        'href="https://meet.example.jp/kosodate-room"' in client.get(staff_detail).content.decode()
+    )
+
+    # A written question (no session) never offers the meeting.
+    written = services.consultation_ask(
+        user=family, child=family.household.children.get(), topic=feeding, body="離乳食の量"
+    )
+    client.force_login(family)
+    page = client.get(reverse("consultations:detail", args=[written.pk])).content.decode()
+    assert "meet.example.jp" not in page
+    # Once the session is cancelled the link goes too.
+    services.booking_cancel(user=family, booking=booking)
+    assert "meet.example.jp" not in client.get(detail).content.decode()

@@ -221,3 +221,19 @@ def test_school_entry_is_the_first_april_after_reaching_six(birth):
     assert (entry.month, entry.day) == (4, 1)
     assert entry > ages.years_reached(birth, 6)
     assert date(entry.year - 1, 4, 1) <= ages.years_reached(birth, 6)
+
+
+@given(on=st.dates(min_value=D(2026, 1, 1), max_value=D(2040, 12, 31)), years=st.integers(1, 20))
+def test_latest_birth_reached_years_is_the_boundary_of_years_reached(on, years):
+    # Retention ("until the child turns 6") filters births in the database by this one day.
+    latest = ages.latest_birth_reached_years(on, years)
+    assert ages.years_reached(latest, years) <= on
+    assert ages.years_reached(latest + timedelta(days=1), years) > on
+
+
+def test_latest_birth_reached_years_counts_the_day_before_the_birthday():
+    # Born 2020-12-06: 6歳に達する on 2026-12-05 (the day before the birthday), not on the 6th.
+    assert ages.latest_birth_reached_years(D(2026, 12, 5), 6) == D(2020, 12, 6)
+    # Born 29 February 2020 reaches 6 on 2026-02-28 (the day before its "birthday", 1 March).
+    assert ages.years_reached(D(2020, 2, 29), 6) <= D(2026, 2, 28)
+    assert ages.latest_birth_reached_years(D(2026, 2, 28), 6) >= D(2020, 2, 29)
