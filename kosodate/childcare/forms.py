@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from kosodate.core.dates import month_parse
 from kosodate.core.forms import DateTimeLocalInput
+from kosodate.core.idempotency import IdempotentForm
 from kosodate.core.text import (
     NormalizedCharField,
     NormalizedDateField,
@@ -35,8 +36,10 @@ def _time_choices(facility: Facility) -> list[tuple[str, str]]:
     ]
 
 
-class BookingForm(forms.Form):
-    """One request: a day, times on the half hour, which children, why, and who picks up."""
+class BookingForm(IdempotentForm):
+    """One request: a day, times on the half hour, which children, why, and who picks up. Its
+    idempotency key goes through the confirmation page: sent again, it answers with the first
+    result."""
 
     date = NormalizedDateField(label=_("Date"))
     start = forms.ChoiceField(label=pgettext_lazy("start time", "From"))

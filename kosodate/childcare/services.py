@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, User
-from kosodate.core import audit, waitlist
+from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
 from kosodate.core.waitlist import StatusFlow
 
@@ -183,12 +183,51 @@ def booking_request(
     reason_detail: str = "",
     notes: str = "",
     now: datetime | None = None,
+    idempotency_key: str = "",
 ) -> list[Booking]:
     """Request care for one or more of the family's children on one day. Each child gets a
     place (申請中, or 確定 where the facility confirms at once) while one fits, otherwise goes on
     the waiting list — decided under the day's lock, so the day never holds more children than
-    its capacity. Raises ValidationError (nothing saved) if any rule refuses the request."""
-    now = now or timezone.now()
+    its capacity. Raises ValidationError (nothing saved) if any rule refuses the request. The
+    same form sent again (its idempotency key, core/idempotency.py) returns the bookings it made."""
+    return idempotency.once(
+        user=user,
+        scope="childcare.booking",
+        key=idempotency_key,
+        run=lambda: _booking_request(
+            user=user,
+            facility=facility,
+            children=children,
+            day=day,
+            start=start,
+            end=end,
+            reason=reason,
+            pickup_person=pickup_person,
+            reason_detail=reason_detail,
+            notes=notes,
+            now=now or timezone.now(),
+        ),
+        result=lambda bookings: bookings[0].request_group,
+        recall_result=lambda group: list(
+            Booking.objects.filter(request_group=group).select_related("child").order_by("pk")
+        ),
+    )
+
+
+def _booking_request(
+    *,
+    user: User,
+    facility: Facility,
+    children: list[Child],
+    day: date,
+    start: time,
+    end: time,
+    reason: str,
+    pickup_person: str,
+    reason_detail: str,
+    notes: str,
+    now: datetime,
+) -> list[Booking]:
     quote = selectors_quote.booking_quote(
         user=user, facility=facility, children=children, day=day, start=start, end=end, now=now
     )

@@ -362,6 +362,7 @@ def booking_send(request, pk: int):
                 reason_detail=form.cleaned_data["reason_detail"],
                 pickup_person=form.cleaned_data["pickup_person"],
                 notes=form.cleaned_data["notes"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -456,3 +456,25 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}"
+
+
+class IdempotencyKey(models.Model):
+    """A form's POST that has been applied, by the key the form carried (core/idempotency.py):
+    the same POST sent again (a retry after an error page) answers with what it did the first
+    time instead of doing it twice. Written in the same transaction as what it records."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=50)
+    key = models.CharField(max_length=64)
+    result = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "scope", "key"], name="core_idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 
 from kosodate.core.dates import form_date_validate
 from kosodate.core.forms import DateTimeLocalInput
+from kosodate.core.idempotency import IdempotentForm
 from kosodate.core.text import normalize_line, normalize_text
 
 from .models import Event
@@ -46,7 +47,9 @@ class AdultsField(forms.IntegerField):
         return super().to_python(value)
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(IdempotentForm):
+    """Applied once: sent again (a retry after an error page) it answers with the first result."""
+
     children = forms.ModelMultipleChoiceField(
         label=_("Children who will come"),
         queryset=None,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
-from kosodate.core import audit, waitlist
+from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked
 from kosodate.core.waitlist import StatusFlow
 
@@ -262,11 +262,25 @@ def _application_check(
         )
 
 
-def application_create(*, event: Event, user, children: list[Child], adults: int) -> Application:
+def application_create(
+    *, event: Event, user, children: list[Child], adults: int, idempotency_key: str = ""
+) -> Application:
     """Apply for an event for the user's household. Checked: window, target age, per-family limit,
     one active application per household (a unique constraint backs it). First come: confirmed if
     a place is left, else put on the waitlist with the next number — decided under the event's
-    lock from the rows. Lottery: recorded for the draw. Raises ValidationError."""
+    lock from the rows. Lottery: recorded for the draw. Raises ValidationError. The same form sent
+    again (its idempotency key, core/idempotency.py) returns the application it made."""
+    return idempotency.once(
+        user=user,
+        scope="events.application",
+        key=idempotency_key,
+        run=lambda: _application_create(event=event, user=user, children=children, adults=adults),
+        result=lambda application: application.pk,
+        recall_result=lambda pk: Application.objects.select_related("event").get(pk=pk),
+    )
+
+
+def _application_create(*, event: Event, user, children: list[Child], adults: int) -> Application:
     now = timezone.now()
     _application_check(event=event, user=user, children=children, adults=adults, now=now)
     people = adults + len(children)

@@ -108,13 +108,12 @@ def application_create(request, pk: int):
     existing = selectors.application_active_for_household(
         event=event, household_id=request.user.household_id
     )
-    if existing is not None:
-        messages.info(request, _("Your household has already applied for this event."))
-        return redirect("events:application_detail", existing.pk)
     form = ApplicationForm(
         request.POST or None,
         children_queryset=household_children(user=request.user),
     )
+    # A POST goes to the service even when the household has applied: if it is the same form sent
+    # again (its idempotency key), the service answers with the application it made.
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_create(
@@ -122,12 +121,17 @@ def application_create(request, pk: int):
                 user=request.user,
                 children=list(form.cleaned_data["children"]),
                 adults=form.cleaned_data["adults"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as error:
-            _add_error(form, error)
+            if existing is None:
+                _add_error(form, error)
         else:
             messages.success(request, _application_message(application))
             return redirect("events:application_detail", application.pk)
+    if existing is not None:
+        messages.info(request, _("Your household has already applied for this event."))
+        return redirect("events:application_detail", existing.pk)
     return render(request, "events/apply.html", {"event": event, "form": form})
 
 
