@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import User
 
@@ -72,6 +73,37 @@ def registrations_by_child(*, user: User, facility: Facility) -> dict[int, Regis
         current = result.get(registration.child_id)
         if current is None or registration.status in Registration.OPEN_STATUSES:
             result[registration.child_id] = registration
+    return result
+
+
+# What a family must do before booking at a facility (issue 12 item 4): the facility page, the
+# day view and the booking form's guard read it, so the 予約する button never leads to a form
+# that will be refused.
+BOOK_READY = "ready"  # a child's registration is active: the booking form
+BOOK_PENDING = "pending"  # asked, not yet completed: wait for the facility
+BOOK_REGISTER = "register"  # nothing asked yet (or declined): the registration form
+
+
+def booking_readiness(
+    *, user: User, facilities: list[Facility], child_id: int | None = None
+) -> dict[int, str]:
+    """Per facility pk: BOOK_READY, BOOK_PENDING or BOOK_REGISTER for the signed-in family (for
+    one child when child_id is given); {} for a visitor or staff, who are not asked."""
+    if not user.is_authenticated or user.is_back_office or user.household_id is None:
+        return {}
+    rows = Registration.objects.filter(
+        household_id=user.household_id,
+        facility__in=facilities,
+        status__in=Registration.OPEN_STATUSES,
+    )
+    if child_id is not None:
+        rows = rows.filter(child_id=child_id)
+    result = {facility.pk: BOOK_REGISTER for facility in facilities}
+    for facility_id, status in rows.values_list("facility_id", "status"):
+        if status == Registration.Status.ACTIVE:
+            result[facility_id] = BOOK_READY
+        elif result[facility_id] != BOOK_READY:
+            result[facility_id] = BOOK_PENDING
     return result
 
 
@@ -447,3 +479,26 @@ def facility_stored(*, facility: Facility) -> Facility:
     """The facility's row as stored (a ModelForm has already copied the typed values onto the
     instance it was given: services compare with this)."""
     return Facility.objects.get(pk=facility.pk)
+
+
+def registration_complete_refusal(*, registration: Registration, now=None) -> str:
+    """Why the interview cannot be recorded as held yet ("" when it can): none is set, or its
+    day has not come. The staff page shows this instead of the button."""
+    if not registration.facility.requires_interview:
+        return ""
+    now = now or timezone.now()
+    if registration.interview_at is None:
+        return _(
+            "Set the interview date first: an interview can be recorded as held only once it "
+            "has taken place."
+        )
+    if timezone.localdate(registration.interview_at) > timezone.localdate(now):
+        return _(
+            "The interview is set for %(when)s: it can be recorded as held from that day, "
+            "not before."
+        ) % {
+            "when": formats.date_format(
+                timezone.localtime(registration.interview_at), "DATETIME_FORMAT"
+            )
+        }
+    return ""

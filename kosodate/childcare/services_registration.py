@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from kosodate.accounts.models import Child, User
 from kosodate.core import audit
 
-from . import notices
+from . import notices, selectors
 from .models import Facility, Registration
 from .services import _staff_url
 
@@ -116,10 +116,15 @@ def registration_interview_schedule(
 
 
 def registration_complete(*, registration: Registration, actor: User, request=None, now=None):
-    """The interview was held (or none is needed): the child may now be booked."""
+    """The interview was held (or none is needed): the child may now be booked. Where the
+    facility meets each family first, the interview must have been set and its day reached: an
+    interview set for 12-07 cannot be recorded as held on 12-04."""
     now = now or timezone.now()
     fields = {"decided_at": now}
     if registration.facility.requires_interview:
+        refusal = selectors.registration_complete_refusal(registration=registration, now=now)
+        if refusal:
+            raise ValidationError(refusal)
         fields["interview_done_at"] = now
     with transaction.atomic():
         if not _registration_change(

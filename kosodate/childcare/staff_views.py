@@ -148,6 +148,7 @@ def registration_detail(request, pk: int):
             ),
             "interview_form": InterviewForm(initial={"interview_at": registration.interview_at}),
             "decline_form": DeclineForm(),
+            "complete_refusal": selectors.registration_complete_refusal(registration=registration),
         },
     )
 
@@ -168,7 +169,12 @@ def _registration_form_action(request, pk, form_class, call, success):
     return render(
         request,
         "childcare/staff/registration_detail.html",
-        {"registration": registration, "can_change": True, **forms},
+        {
+            "registration": registration,
+            "can_change": True,
+            "complete_refusal": selectors.registration_complete_refusal(registration=registration),
+            **forms,
+        },
     )
 
 

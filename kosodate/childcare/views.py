@@ -178,12 +178,15 @@ def day_view(request, day: str):
     cells = selectors.availability(facilities=facilities, band=band, first=the_day, last=the_day)[
         the_day
     ]
+    readiness = selectors.booking_readiness(
+        user=request.user, facilities=[c.facility for c in cells], child_id=child and child.pk
+    )
     return render(
         request,
         "childcare/day.html",
         {
             "day": the_day,
-            "cells": cells,
+            "rows": [(cell, readiness.get(cell.facility.pk)) for cell in cells],
             "child": child,
             "band_label": AgeBand(band).label,
             "query": _query(data),
@@ -233,6 +236,9 @@ def facility_detail(request, pk: int):
             **_facility_facts(facility),
             "children_status": [(child, registrations.get(child.pk)) for child in children],
             "can_book": any(r.status == Registration.Status.ACTIVE for r in registrations.values()),
+            "readiness": selectors.booking_readiness(user=request.user, facilities=[facility]).get(
+                facility.pk
+            ),
             "unregistered": any(
                 child.pk not in registrations
                 or registrations[child.pk].status == Registration.Status.DECLINED
@@ -315,6 +321,22 @@ def booking_create(request, pk: int):
     """The request form; sending it shows the fee and what will happen, before anything is
     saved (booking_send saves)."""
     facility = selectors.facility_get_public(pk=pk)
+    if request.method != "POST":
+        # No child registered yet: the registration step, never a form that will be refused.
+        readiness = selectors.booking_readiness(user=request.user, facilities=[facility])
+        if readiness[facility.pk] == selectors.BOOK_REGISTER:
+            messages.info(
+                request, _("Register your child with this facility first; then you can book.")
+            )
+            return redirect("childcare:registration_create", pk=facility.pk)
+        if readiness[facility.pk] == selectors.BOOK_PENDING:
+            messages.info(
+                request,
+                _(
+                    "Your registration with this facility is waiting for the facility's check: you can book once it is complete."
+                ),
+            )
+            return redirect("childcare:registration_list")
     form = _booking_form(request, facility, request.POST or None)
     quote = None
     if request.method == "POST" and form.is_valid():

@@ -74,11 +74,11 @@ def test_register_interview_book_approve_cancel_and_promote(
     expect(page.locator("main")).to_contain_text("申請中")
     assert_accessible(page)
 
-    # Booking before the interview is refused with the next step.
+    # Before the interview, the booking form's address leads to the registrations, with why
+    # (issue 12 item 4: never a form that will be refused).
     go(page, reverse("childcare:booking_create", args=[facility.pk]) + f"?date={day}")
-    fill_booking(page, day, sakura)
-    click(page, "button", "利用料を確認して申し込む")
-    expect(page.locator("main")).to_contain_text("次の手続き:利用登録")
+    expect(page.locator("h1")).to_have_text("利用登録の確認")
+    expect(page.locator(".messages")).to_contain_text("施設の確認待ち")
     assert_accessible(page)
 
     # The facility sets the interview date, then records it held.
@@ -92,6 +92,16 @@ def test_register_interview_book_approve_cancel_and_promote(
     staff.fill("#id_interview_at", when.strftime("%Y-%m-%dT10:00"))
     click(staff, "button", "Save and tell the family")
     expect(staff.locator(".messages")).to_contain_text("The interview date is set")
+    # Not before its day (issue 12 item 8): the page says why instead of offering the button.
+    expect(staff.locator("#complete-refusal")).to_contain_text("not before")
+    expect(
+        staff.get_by_role("button", name="Interview held: complete the registration")
+    ).to_have_count(0)
+    # The interview's day comes.
+    Registration.objects.filter(child=sakura).update(
+        interview_at=timezone.now() - timedelta(hours=1)
+    )
+    staff.reload()
     click(staff, "button", "Interview held: complete the registration")
     expect(staff.locator(".messages")).to_contain_text("Registration complete")
     assert OutboundMessage.objects.filter(

@@ -269,3 +269,58 @@ def test_the_sign_in_history_names_the_browser_not_its_user_agent(page, resident
     expect(main).to_contain_text("Android の Chrome")
     expect(main).not_to_contain_text("Mozilla/5.0")
     assert_accessible(page)
+
+
+NO_INTERVIEW = "初めての方は利用登録が必要です（面談なし・職員の確認後すぐ予約できます）"
+WITH_INTERVIEW = "初めての方は利用登録が必要です（面談あり・面談の後に予約できます）"
+
+
+def test_the_pages_say_what_is_needed_before_booking(page, resident, municipality):
+    """Item 4: the facility page and the day view say before booking that a first-time family
+    registers first (with or without an interview, from the facility's rules); 予約する leads
+    to the registration step while it is missing, never to a form that will be refused."""
+    quick = FacilityFactory(name="ひだまり一時保育室", requires_interview=False, auto_approve=True)
+    FacilityFactory(name="こもれび保育園", requires_interview=True)
+    day = bookable_day()
+    go(page, reverse("childcare:facility_detail", args=[quick.pk]))
+    expect(page.locator("main")).to_contain_text(NO_INTERVIEW)
+    assert_accessible(page)
+
+    [kid] = family(resident, first_name="さくら")
+    login(page, resident)
+    go(page, reverse("childcare:day", args=[day.isoformat()]))
+    cards = page.locator("main .card")
+    quick_card = cards.filter(has_text="ひだまり一時保育室")
+    expect(quick_card).to_contain_text(NO_INTERVIEW)
+    expect(cards.filter(has_text="こもれび保育園")).to_contain_text(WITH_INTERVIEW)
+    assert_accessible(page)
+    quick_card.get_by_role("link", name=re.compile("予約する")).click()
+    page.wait_for_load_state()
+    expect(page.locator("h1")).to_have_text("ひだまり一時保育室 への利用登録")
+    assert_accessible(page)
+
+    # Asked, not yet checked: the pages say so, and 予約する leads to the registrations.
+    page.check(f"input[name=children][value='{kid.pk}']")
+    page.get_by_role("button", name="申し込む").click()
+    page.wait_for_load_state()
+    go(page, reverse("childcare:day", args=[day.isoformat()]))
+    quick_card = page.locator("main .card").filter(has_text="ひだまり一時保育室")
+    expect(quick_card).to_contain_text("施設の確認待ち")
+    quick_card.get_by_role("link", name=re.compile("予約する")).click()
+    page.wait_for_load_state()
+    expect(page.locator("h1")).to_have_text("利用登録の確認")
+    # Typing the form's address leads there too, with the reason.
+    go(page, reverse("childcare:booking_create", args=[quick.pk]))
+    expect(page.locator("h1")).to_have_text("利用登録の確認")
+    expect(page.locator(".messages")).to_contain_text("施設の確認待ち")
+
+    # Once registered, no note, and 予約する opens the form with the day filled in.
+    from kosodate.childcare.models import Registration
+
+    Registration.objects.filter(child=kid, facility=quick).update(status="active")
+    go(page, reverse("childcare:day", args=[day.isoformat()]))
+    quick_card = page.locator("main .card").filter(has_text="ひだまり一時保育室")
+    expect(quick_card).not_to_contain_text("初めての方は")
+    quick_card.get_by_role("link", name=re.compile("予約する")).click()
+    page.wait_for_load_state()
+    expect(page.locator("#id_date")).to_have_value(day.isoformat())

@@ -47,6 +47,22 @@ def test_register_with_interview_dates(client, resident, staffed_facility, facil
     assert OutboundMessage.objects.filter(
         kind="childcare.registration_interview_scheduled"
     ).exists()
+    # Not before its day (issue 12 item 8): refused, the page says why instead of the button.
+    detail = reverse("childcare_staff:registration_detail", args=[registration.pk])
+    page = client.get(detail).content.decode()
+    assert "面談の日" in page
+    assert reverse("childcare_staff:registration_complete", args=[registration.pk]) not in page
+    response = client.post(
+        reverse("childcare_staff:registration_complete", args=[registration.pk]), follow=True
+    )
+    assert "面談の日" in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.status == "interview_scheduled"
+    assert registration.interview_done_at is None
+    # The day comes (the interview was an hour ago): now it can be recorded as held.
+    Registration.objects.filter(pk=registration.pk).update(
+        interview_at=timezone.now() - timedelta(hours=1)
+    )
     client.post(reverse("childcare_staff:registration_complete", args=[registration.pk]))
     registration.refresh_from_db()
     assert registration.status == "active"
@@ -94,3 +110,46 @@ def test_registration_needs_a_usable_account(client, municipality, facility):
     client.force_login(unverified)
     response = client.get(reverse("childcare:registration_create", args=[facility.pk]))
     assert response.status_code == 403
+
+
+def test_an_interview_is_held_only_from_its_day(resident, staffed_facility, facility_staff):
+    """Set for 12-07, it cannot be completed on 12-04; with no date set, not at all; on the day
+    (even before the hour) it can."""
+    from datetime import datetime
+
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from kosodate.childcare import services_registration
+    from kosodate.core.models import AuditLog
+
+    [kid] = family(resident)
+    registration = Registration.objects.create(
+        facility=staffed_facility, child=kid, household=kid.household, requested_by=resident
+    )
+    with translation.override("en"):
+        tz = timezone.get_current_timezone()
+        dec4 = datetime(2026, 12, 4, 15, 0, tzinfo=tz)
+        with pytest.raises(ValidationError, match="interview date first"):
+            services_registration.registration_complete(
+                registration=registration, actor=facility_staff, now=dec4
+            )
+        Registration.objects.filter(pk=registration.pk).update(
+            status="interview_scheduled", interview_at=datetime(2026, 12, 7, 14, 0, tzinfo=tz)
+        )
+        registration.refresh_from_db()
+        with pytest.raises(ValidationError, match="recorded as held from that day"):
+            services_registration.registration_complete(
+                registration=registration, actor=facility_staff, now=dec4
+            )
+        registration.refresh_from_db()
+        assert registration.status == "interview_scheduled"
+        assert not AuditLog.objects.filter(action="childcare.registration.active").exists()
+        services_registration.registration_complete(
+            registration=registration,
+            actor=facility_staff,
+            now=datetime(2026, 12, 7, 9, 0, tzinfo=tz),
+        )
+        registration.refresh_from_db()
+        assert registration.status == "active"
+        assert registration.interview_done_at == datetime(2026, 12, 7, 9, 0, tzinfo=tz)
