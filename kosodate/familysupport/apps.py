@@ -3,6 +3,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+def _is_advisor(user) -> bool:
+    from .selectors import advisor_active
+
+    return advisor_active(user)
+
+
 def _mypage_panel(request) -> dict | None:
     from .selectors import mypage_summary
 
@@ -53,7 +59,9 @@ class FamilySupportConfig(AppConfig):
                 order=30,
             )
         )
-        # Advisors are municipal staff with the centre's assignment; the views check it.
+        # Advisors are municipal staff with the centre's assignment (an Advisor row): the entry
+        # is theirs (and system administrators'), not every municipal staff member's; the views
+        # check the same (staff_views.advisor_required).
         registry.register_staff_menu_entry(
             registry.StaffMenuEntry(
                 key="familysupport",
@@ -62,6 +70,7 @@ class FamilySupportConfig(AppConfig):
                 roles=MUNICIPAL,
                 service="familysupport",
                 order=65,
+                allowed=_is_advisor,
             )
         )
         registry.register_demo_data(

@@ -73,11 +73,25 @@ def test_municipal_staff_see_their_tools(client, municipal_staff):
         reverse("staff_accounts_auth_events"),
         reverse("staff_health_notice_list"),
         reverse("childcare_staff:index"),
-        reverse("familysupport_staff:index"),
         reverse("events_staff:list"),
         reverse("backoffice:audit_list"),
     ]
     assert 'aria-current="page"' in response.content.decode().split("backoffice-nav")[1]
+
+
+def test_the_family_support_entry_is_the_advisors_only(client, municipal_staff):
+    """ファミサポ's back office is its advisors' (an assignment, not a role): other municipal
+    staff do not see the entry, an assigned advisor does, right after the childcare entry."""
+    from kosodate.familysupport.models import Advisor
+
+    client.force_login(municipal_staff)
+    assert reverse("familysupport_staff:index") not in _menu(client.get(DASHBOARD))
+    Advisor.objects.create(user=municipal_staff)
+    menu = _menu(client.get(DASHBOARD))
+    position = menu.index(reverse("familysupport_staff:index"))
+    assert menu[position - 1] == reverse("childcare_staff:index")
+    Advisor.objects.filter(user=municipal_staff).update(active=False)
+    assert reverse("familysupport_staff:index") not in _menu(client.get(DASHBOARD))
 
 
 def test_system_administrators_also_get_the_admin(client, admin_user):

@@ -220,6 +220,19 @@ def test_advisor_opens_every_staff_page(client, world, name, key, method):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("persona", "shown"),
+    [("advisor", True), ("municipal_staff", False), ("facility_staff", False)],
+)
+def test_the_staff_menu_entry_is_the_advisors_only(client, world, persona, shown):
+    """The back office's menu offers ファミサポ to the centre's advisors, not to every staff
+    member (the pages answer 403 to the others: the entry would only lead there)."""
+    client.force_login(world[persona])
+    body = client.get(reverse("backoffice:dashboard")).content.decode()
+    nav = body.split('class="backoffice-nav"', 1)[1].split("</nav>", 1)[0]
+    assert (f'href="{reverse("familysupport_staff:index")}"' in nav) is shown
+
+
 def test_every_look_at_a_members_record_is_audited(client, world):
     client.force_login(world["advisor"])
     response = client.get(reverse("familysupport_staff:member", args=[world["member"].pk]))
