@@ -481,7 +481,12 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["date", "starts", "pk"]
-        indexes = [models.Index(fields=["date", "status"])]
+        indexes = [
+            models.Index(fields=["date", "status"]),
+            # A supporter's activities by date: this month's load when ranking candidates, and
+            # the overlap check when they accept or are given an activity.
+            models.Index(fields=["supporter", "date"], name="fs_activity_supporter_date"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["request", "date"], name="fs_activity_once_a_day"),
             models.CheckConstraint(condition=Q(ends__gt=F("starts")), name="fs_activity_order"),

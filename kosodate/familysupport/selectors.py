@@ -4,8 +4,8 @@ until its report is settled, and only the centre's advisors see members' records
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Abs, Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from .models import (
     Activity,
     Advisor,
     Attendance,
+    Availability,
     CentreRules,
     District,
     Meeting,
@@ -113,7 +114,11 @@ def supporters_fitting(
     *, request: SupportRequest, rules: CentreRules | None = None
 ) -> QuerySet[SupporterProfile]:
     """Approved supporters with a valid certificate who fit the request's area, skills and every
-    weekday's hours; never the family itself. One query whatever the number of supporters."""
+    weekday's hours; never the family itself. One query whatever the number of supporters.
+
+    No join to the weekly hours and no GROUP BY in the outer query (each would multiply or
+    regroup every selected column): the hours are one subquery of the profiles free on every
+    weekday asked, and the area is the district grid's range on the joined district."""
     rules = rules or rules_get()
     family_district = request.family.district
     weekdays = request_weekdays(request)
@@ -124,27 +129,36 @@ def supporters_fitting(
         ends=request.ends,
         rules=rules,
     )
-    near = District.objects.filter(
-        grid_x__gte=family_district.grid_x - AREA_REACH,
-        grid_x__lte=family_district.grid_x + AREA_REACH,
-        grid_y__gte=family_district.grid_y - AREA_REACH,
-        grid_y__lte=family_district.grid_y + AREA_REACH,
+    windows = Availability.objects.filter(
+        weekday__in=weekdays, starts__lte=request.starts, ends__gte=request.ends
     )
-    fitting = SupporterProfile.objects.filter(
-        status=SupporterProfile.Status.APPROVED,
-        certificate_expires__gt=timezone.localdate(),
-        member__status=Member.Status.ACTIVE,
-        member__district__in=near,
-        **{f"can_{skill}": True for skill in skills},
-    ).exclude(member=request.family)
-    return (
-        fitting.filter(
-            availability__weekday__in=weekdays,
-            availability__starts__lte=request.starts,
-            availability__ends__gte=request.ends,
+    if len(weekdays) == 1:
+        free = Exists(windows.filter(profile=OuterRef("pk")))
+    else:
+        free = Q(
+            pk__in=windows.order_by()
+            .values("profile")
+            .annotate(days=Count("weekday", distinct=True))
+            .filter(days=len(weekdays))
+            .values("profile")
         )
-        .annotate(days=Count("availability__weekday", distinct=True))
-        .filter(days=len(weekdays))
+    return (
+        SupporterProfile.objects.filter(
+            free,
+            status=SupporterProfile.Status.APPROVED,
+            certificate_expires__gt=timezone.localdate(),
+            member__status=Member.Status.ACTIVE,
+            member__district__grid_x__range=(
+                family_district.grid_x - AREA_REACH,
+                family_district.grid_x + AREA_REACH,
+            ),
+            member__district__grid_y__range=(
+                family_district.grid_y - AREA_REACH,
+                family_district.grid_y + AREA_REACH,
+            ),
+            **{f"can_{skill}": True for skill in skills},
+        )
+        .exclude(member=request.family)
         .select_related("member__district")
         .order_by("pk")
     )
@@ -153,45 +167,42 @@ def supporters_fitting(
 def candidates_ranked(*, request: SupportRequest, limit: int = 20) -> list[SupporterProfile]:
     """The advisor's candidates: fitting supporters with `distance` (district grid), `with_family`
     (past activities with this family) and `load` (activities this month), nearest, best known
-    and least loaded first. A fixed number of queries whatever the data size."""
+    and least loaded first. One query whatever the data size: ranked and cut in the database,
+    so only `limit` rows come back."""
     month = request.first_date.replace(day=1)
     next_month = (month + timedelta(days=32)).replace(day=1)
-    # Counted in subqueries, not joins: joined, the availability rows would multiply them.
+    family_district = request.family.district
+    # Counted in subqueries, not joins: joined, the rows would multiply each other.
     counted = (
         Activity.objects.filter(supporter=OuterRef("pk"))
         .exclude(status=Activity.Status.CANCELLED)
         .order_by()
         .values("supporter")
     )
-    fitting = supporters_fitting(request=request).annotate(
-        with_family=Coalesce(
-            Subquery(
-                counted.filter(request__family=request.family).annotate(n=Count("pk")).values("n")
+    return list(
+        supporters_fitting(request=request)
+        .annotate(
+            distance=Abs(F("member__district__grid_x") - family_district.grid_x)
+            + Abs(F("member__district__grid_y") - family_district.grid_y),
+            with_family=Coalesce(
+                Subquery(
+                    counted.filter(request__family=request.family)
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
             ),
-            0,
-        ),
-        load=Coalesce(
-            Subquery(
-                counted.filter(date__gte=month, date__lt=next_month)
-                .annotate(n=Count("pk"))
-                .values("n")
+            load=Coalesce(
+                Subquery(
+                    counted.filter(date__gte=month, date__lt=next_month)
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
             ),
-            0,
-        ),
+        )
+        .order_by("distance", "-with_family", "load", "pk")[:limit]
     )
-    family_district = request.family.district
-    ranked = sorted(
-        fitting,
-        key=lambda p: (
-            family_district.distance(p.member.district),
-            -p.with_family,
-            p.load,
-            p.pk,
-        ),
-    )[:limit]
-    for profile in ranked:
-        profile.distance = family_district.distance(profile.member.district)
-    return ranked
 
 
 def supporter_known(*, family: Member) -> SupporterProfile | None:
