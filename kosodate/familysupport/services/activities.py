@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import fees, selectors
 from ..models import Activity, Meeting, MonthClose
 from .common import audit, notify
-from .matching import request_reopen_for_date
+from .matching import REMINDER_TIME, request_reopen_for_date, requests_advance_due
 
 
 def _pair_meeting(activity: Activity) -> Meeting | None:
@@ -319,3 +319,16 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 )
             sent += 1
     return sent
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The cron safety net of the scheduled tasks (manage.py familysupport_sweep): requests past
+    their deadline move on, and from REMINDER_TIME on, tomorrow's activities not yet reminded are.
+    Each step is a compare-and-swap: running it again, or in several places at once, does nothing
+    twice."""
+    now = now or timezone.now()
+    moved = requests_advance_due(now=now)
+    reminded = 0
+    if timezone.localtime(now).time() >= REMINDER_TIME:
+        reminded = reminders_send(now=now)
+    return {"moved": moved, "reminded": reminded}
