@@ -20,3 +20,9 @@ CHECKUP_SESSION_DELETE = audit.register(
 SCHEDULE_RULE_UPDATE = audit.register(
     "schedule_rule.update", pgettext_lazy("audit action", "Immunisation schedule changed")
 )
+DOSE_RECORD_DELETE = audit.register(
+    "dose_record.delete", pgettext_lazy("audit action", "Immunisation dose removed by the family")
+)
+DOSE_RECORD_RESTORE = audit.register(
+    "dose_record.restore", pgettext_lazy("audit action", "Removed immunisation dose put back")
+)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -24,6 +25,11 @@ from .models import (
     Vaccine,
 )
 from .schedule import DoseRule, Status, VaccineInfo, VaccineSchedule, child_schedule
+
+# A removed dose can be put back for this long (issue 12 item 11: asked first, then undo); the
+# token services.dose_delete signs carries what the dose was.
+DOSE_UNDO_SECONDS = 10 * 60
+DOSE_UNDO_SALT = "kosodate.health.dose_undo"
 
 # How far ahead "upcoming" checkups look.
 CHECKUP_HORIZON_DAYS = 120
@@ -44,6 +50,18 @@ def dose_get_for_guardian(*, user: User, child: Child, pk: int) -> DoseRecord:
     if dose is None or child.household_id != user.household_id:
         raise Http404
     return dose
+
+
+def dose_undo_read(token: str, *, child: Child) -> dict | None:
+    """What an undo token puts back for `child`, or None once expired, forged or another
+    child's."""
+    try:
+        detail = signing.loads(token, salt=DOSE_UNDO_SALT, max_age=DOSE_UNDO_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(detail, dict) or detail.get("child") != child.pk:
+        return None
+    return detail
 
 
 def vaccine_get(*, code: str) -> Vaccine:

@@ -1,8 +1,9 @@
 """Every write of the health app: doses ticked off, notices, preferences, and the reminders."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -25,6 +26,7 @@ from .models import (
     Vaccine,
 )
 from .schedule import DoseProblem, Status, dose_check
+from .selectors import DOSE_UNDO_SALT, dose_undo_read
 
 logger = logging.getLogger("kosodate.health")
 
@@ -116,9 +118,54 @@ def child_hepb_hbig_set(*, child: Child, hepb_with_hbig: bool) -> ChildImmunisat
     return info
 
 
-def dose_delete(*, dose: DoseRecord) -> None:
-    """Remove a dose recorded by mistake."""
-    dose.delete()
+def dose_delete(*, dose: DoseRecord, actor: User, request=None) -> str:
+    """Remove a dose recorded by mistake (the family confirmed it on a page of its own), audit
+    it with what it was, and return a signed token that dose_restore takes for
+    DOSE_UNDO_SECONDS to put it back."""
+    detail = {
+        "child": dose.child_id,
+        "vaccine": dose.vaccine.code,
+        "given_on": dose.given_on.isoformat(),
+        "recorded_by": dose.recorded_by_id,
+        "created_at": dose.created_at.isoformat(),
+    }
+    with transaction.atomic():
+        audit.log(actor, "dose_record.delete", dose, request=request, **detail)
+        dose.delete()
+    return signing.dumps(detail, salt=DOSE_UNDO_SALT)
+
+
+def dose_restore(*, token: str, child: Child, actor: User, request=None) -> DoseRecord:
+    """Put back a dose removed a moment ago (undo), as it was, and audit it."""
+    detail = dose_undo_read(token, child=child)
+    if detail is None:
+        raise ValidationError(
+            _("This dose can no longer be put back. Record it again if it was given."),
+            code="undo_expired",
+        )
+    vaccine = Vaccine.objects.get(code=detail["vaccine"])
+    try:
+        with transaction.atomic():
+            dose = DoseRecord.objects.create(
+                child=child,
+                vaccine=vaccine,
+                given_on=date.fromisoformat(detail["given_on"]),
+                recorded_by_id=detail["recorded_by"],
+                created_at=datetime.fromisoformat(detail["created_at"]),
+            )
+            audit.log(
+                actor,
+                "dose_record.restore",
+                dose,
+                request=request,
+                vaccine=vaccine.code,
+                given_on=detail["given_on"],
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("A dose of this vaccine on this date is already recorded."), code="duplicate"
+        ) from None
+    return dose
 
 
 # --- Notices (staff) ----------------------------------------------------------------------

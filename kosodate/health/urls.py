@@ -15,4 +15,5 @@ urlpatterns = [
         views.health_dose_delete,
         name="health_dose_delete",
     ),
+    path("children/<int:pk>/doses/restore/", views.health_dose_restore, name="health_dose_restore"),
 ]

@@ -2,6 +2,8 @@
 printable schedule and the .ics export, and how we reach the family. Thin: every child goes
 through selectors.child_get_for_guardian (another household's child is a 404)."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -67,7 +69,10 @@ def health_child(request, pk: int):
     return render(
         request,
         "health/child.html",
-        _child_context(child, timezone.localdate(), with_forms=True),
+        {
+            **_child_context(child, timezone.localdate(), with_forms=True),
+            "undo": _undo(request, child),
+        },
     )
 
 
@@ -144,14 +149,53 @@ def health_dose_add(request, pk: int):
     )
 
 
-@require_POST
+# The undo token of the dose removed last (issue 12 item 11), kept in the session so that the
+# child's page can offer "put it back" for a while, without JavaScript.
+UNDO_SESSION_KEY = "health_dose_undo"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
 @resident_services_required
 def health_dose_delete(request, pk: int, dose_pk: int):
+    """Asked first on a page of its own; once removed, the child's page offers to put it back."""
     child = selectors.child_get_for_guardian(user=request.user, pk=pk)
     dose = selectors.dose_get_for_guardian(user=request.user, child=child, pk=dose_pk)
-    services.dose_delete(dose=dose)
-    messages.success(request, _("The dose was removed."))
+    if request.method == "POST":
+        request.session[UNDO_SESSION_KEY] = services.dose_delete(
+            dose=dose, actor=request.user, request=request
+        )
+        messages.success(request, _("The dose was removed."))
+        return redirect("health_child", pk=child.pk)
+    return render(request, "health/dose_delete.html", {"child": child, "dose": dose})
+
+
+@require_POST
+@resident_services_required
+def health_dose_restore(request, pk: int):
+    child = selectors.child_get_for_guardian(user=request.user, pk=pk)
+    try:
+        services.dose_restore(
+            token=request.POST.get("token", ""), child=child, actor=request.user, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("The dose was put back."))
+    request.session.pop(UNDO_SESSION_KEY, None)
     return redirect("health_child", pk=child.pk)
+
+
+def _undo(request, child):
+    """The dose just removed from this child's record, while it can still be put back."""
+    token = request.session.get(UNDO_SESSION_KEY)
+    detail = token and selectors.dose_undo_read(token, child=child)
+    if not detail:
+        return None
+    return {
+        "token": token,
+        "vaccine": selectors.vaccine_get(code=detail["vaccine"]),
+        "given_on": date.fromisoformat(detail["given_on"]),
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

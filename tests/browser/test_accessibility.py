@@ -337,6 +337,13 @@ def _health_child_pk(world: World) -> list:
     return [_health_family(world).pk]
 
 
+def _health_dose_pk(world: World) -> list:
+    from kosodate.health.models import DoseRecord
+
+    baby = _health_family(world)
+    return [baby.pk, DoseRecord.objects.filter(child=baby).first().pk]
+
+
 def _health_notice_pk(world: World) -> list:
     from kosodate.health.models import HealthNotice
 
@@ -856,6 +863,7 @@ PAGES: list[Scan] = [
     Scan("health_child", as_="resident", args=_health_child_pk),
     Scan("health_child_print", as_="resident", args=_health_child_pk),
     Scan("health_dose_add", as_="resident", args=_health_child_pk),
+    Scan("health_dose_delete", as_="resident", args=_health_dose_pk),
     Scan(
         "health_dose_add",
         as_="resident",
@@ -1125,7 +1133,7 @@ NOT_PAGES: dict[str, str] = {
     "accounts/signup/": "redirects to the registration wizard (register_start)",
     "mypage_details_confirm": "POST-only; redirects to My Page",
     "health_child_ics": "an iCalendar (.ics) file download",
-    "health_dose_delete": "POST-only (remove a recorded dose); redirects to the child's schedule",
+    "health_dose_restore": "POST-only (undo a removed dose); redirects to the child's schedule",
     "health_child_hepb": "POST-only (the HBIG answer on the child's page); redirects to it",
     "staff_health_session_delete": "POST-only (remove a checkup date); redirects to the schedule",
     "mypage_data_json": "a JSON file download",

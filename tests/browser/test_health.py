@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from kosodate.core.models import Notification, OutboundMessage
 from kosodate.health.loading import checkup_data_load, schedule_data_load
@@ -103,3 +104,51 @@ def test_pages_in_english(page_en, two_children):
         assert_accessible(page_en)
     page_en.goto(page_en.base_url + reverse("health_child", args=[baby.pk]))
     assert page_en.get_by_role("heading", name="Pneumococcal (children)").is_visible()
+
+
+def test_a_recorded_dose_is_removed_only_when_asked_and_can_be_put_back(page, two_children):
+    """Issue 12 item 11: 「削除」 opens a question (no JavaScript needed), removing is audited,
+    and the child's page offers to put it back."""
+    from kosodate.core.models import AuditLog
+    from kosodate.health.models import DoseRecord
+    from kosodate.health.services import dose_record
+
+    resident, baby, _ = two_children
+    given_on = timezone.localdate() - timedelta(days=2)
+    dose_record(
+        user=resident,
+        child=baby,
+        vaccine=Vaccine.objects.get(code="pcv"),
+        given_on=given_on,
+        confirmed=True,
+    )
+    login(page, resident)
+    page.goto(page.base_url + reverse("health_child", args=[baby.pk]))
+    pcv = page.locator('[data-vaccine="pcv"]')
+    pcv.get_by_role("link", name=f"{given_on.isoformat()}の記録を削除").click()
+    page.wait_for_load_state()
+    expect(page.locator("h1")).to_contain_text("接種記録を削除しますか")
+    assert DoseRecord.objects.filter(child=baby, vaccine__code="pcv").exists()
+    assert_accessible(page)
+    # "削除しない" goes back with nothing changed.
+    page.get_by_role("link", name="削除しない").click()
+    page.wait_for_load_state()
+    assert DoseRecord.objects.filter(child=baby, vaccine__code="pcv").exists()
+
+    pcv = page.locator('[data-vaccine="pcv"]')
+    pcv.get_by_role("link", name=f"{given_on.isoformat()}の記録を削除").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="削除する").click()
+    page.wait_for_load_state()
+    expect(page.locator(".messages")).to_contain_text("削除しました")
+    assert not DoseRecord.objects.filter(child=baby, vaccine__code="pcv").exists()
+    assert AuditLog.objects.filter(action="dose_record.delete", actor=resident).count() == 1
+    expect(page.locator(".dose-undo")).to_contain_text("数分間は元に戻せます")
+    assert_accessible(page)
+
+    page.get_by_role("button", name="元に戻す").click()
+    page.wait_for_load_state()
+    expect(page.locator(".messages")).to_contain_text("元に戻しました")
+    expect(page.locator(".dose-undo")).to_have_count(0)
+    assert DoseRecord.objects.get(child=baby, vaccine__code="pcv").given_on == given_on
+    assert AuditLog.objects.filter(action="dose_record.restore", actor=resident).count() == 1

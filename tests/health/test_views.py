@@ -44,6 +44,84 @@ def test_another_households_dose_cannot_be_removed(
     assert DoseRecord.objects.filter(pk=dose.pk).exists()
 
 
+def test_removing_a_dose_asks_first_can_be_undone_and_is_audited(
+    client, resident_with_baby_and_toddler, other_child
+):
+    """Issue 12 item 11: the link opens a page that asks (no JavaScript needed); removing writes
+    an audit row; the child's page then offers to put it back, which restores it as it was."""
+    resident, baby, _ = resident_with_baby_and_toddler
+    given_on = baby.birth_date + timedelta(days=60)
+    dose = dose_record(
+        user=resident,
+        child=baby,
+        vaccine=Vaccine.objects.get(code="pcv"),
+        given_on=given_on,
+        confirmed=True,
+    )
+    client.force_login(resident)
+    url = reverse("health_dose_delete", args=[baby.pk, dose.pk])
+    child_page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert f'href="{url}"' in child_page  # a link to the question, not a one-click form
+    question = client.get(url)
+    assert question.status_code == 200
+    assert "削除しますか" in question.content.decode()
+    assert DoseRecord.objects.filter(pk=dose.pk).exists()  # asking removes nothing
+
+    response = client.post(url, follow=True)
+    assert not DoseRecord.objects.filter(child=baby, vaccine__code="pcv").exists()
+    entry = AuditLog.objects.get(action="dose_record.delete")
+    assert entry.actor == resident
+    assert entry.target_id == str(dose.pk)
+    assert entry.detail["vaccine"] == "pcv" and entry.detail["given_on"] == given_on.isoformat()
+    page = response.content.decode()
+    assert "元に戻す" in page
+    restore = reverse("health_dose_restore", args=[baby.pk])
+    assert restore in page
+
+    # Another child's URL does not take this child's token.
+    token = client.session["health_dose_undo"]
+    assert client.post(reverse("health_dose_restore", args=[other_child.pk]), {"token": token})
+    assert not DoseRecord.objects.filter(child=other_child).exists()
+
+    response = client.post(restore, {"token": token}, follow=True)
+    back = DoseRecord.objects.get(child=baby, vaccine__code="pcv")
+    assert back.given_on == given_on and back.recorded_by == resident
+    assert back.created_at == dose.created_at
+    assert AuditLog.objects.filter(action="dose_record.restore", actor=resident).exists()
+    assert "元に戻す" not in response.content.decode()  # offered once
+    # The token does not put it back twice.
+    client.post(restore, {"token": token})
+    assert DoseRecord.objects.filter(child=baby, vaccine__code="pcv").count() == 1
+
+
+def test_an_undo_expires(client, resident_with_baby_and_toddler):
+    import time_machine
+
+    from kosodate.health import services
+
+    resident, baby, _ = resident_with_baby_and_toddler
+    dose = dose_record(
+        user=resident,
+        child=baby,
+        vaccine=Vaccine.objects.get(code="pcv"),
+        given_on=baby.birth_date + timedelta(days=60),
+        confirmed=True,
+    )
+    with time_machine.travel(timezone.now() - timedelta(minutes=11)):
+        token = services.dose_delete(dose=dose, actor=resident)
+    client.force_login(resident)
+    session = client.session
+    session["health_dose_undo"] = token
+    session.save()
+    page = client.get(reverse("health_child", args=[baby.pk])).content.decode()
+    assert "元に戻す" not in page
+    response = client.post(
+        reverse("health_dose_restore", args=[baby.pk]), {"token": token}, follow=True
+    )
+    assert "もう元に戻せません" in response.content.decode()
+    assert not DoseRecord.objects.filter(child=baby, vaccine__code="pcv").exists()
+
+
 @pytest.mark.parametrize("name", ["health_home", "health_preferences"])
 def test_pages_need_sign_in(client, name):
     response = client.get(reverse(name))
