@@ -205,6 +205,19 @@ def candidates_ranked(*, request: SupportRequest, limit: int = 20) -> list[Suppo
     )
 
 
+def activity_clash(
+    *, supporter_id: int, dates: list[date], starts: time, ends: time, exclude_pk=None
+) -> Activity | None:
+    """The supporter's first activity (not cancelled) whose time overlaps `starts`–`ends` on one
+    of `dates`, or None. Touching ends (15:00–17:00, then 17:00–18:00) do not overlap."""
+    clashes = Activity.objects.filter(
+        supporter_id=supporter_id, date__in=dates, starts__lt=ends, ends__gt=starts
+    ).exclude(status=Activity.Status.CANCELLED)
+    if exclude_pk is not None:
+        clashes = clashes.exclude(pk=exclude_pk)
+    return clashes.order_by("date", "starts", "pk").first()
+
+
 def supporter_known(*, family: Member) -> SupporterProfile | None:
     """The supporter this family already met (meeting held or waived), most recent first."""
     meeting = (

@@ -337,7 +337,12 @@ def offer_detail(request, pk: int):
 def offer_accept(request, pk: int):
     profile = selectors.profile_for(request.user)
     offer = selectors.offer_get_for_supporter(profile=profile, pk=pk)
-    if matching.offer_accept(profile=profile, offer_id=offer.pk):
+    try:
+        won = matching.offer_accept(profile=profile, offer_id=offer.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("familysupport:offer_detail", pk)
+    if won:
         messages.success(request, _("You have this request. Thank you!"))
         activity = offer.request.activities.order_by("date").first()
         return redirect("familysupport:activity_detail", activity.pk)

@@ -220,3 +220,56 @@ def test_the_day_before_both_sides_are_reminded_once(rules):
         request.family.user_id,
         activity.supporter.member.user_id,
     }
+
+
+# --- One supporter, one place at a time (no overlapping activities) ------------------------------
+def test_a_supporter_cannot_accept_an_overlapping_activity(rules):
+    profile = support.supporter()
+    _first, activity = support.matched(profile=profile)  # 15:00–17:00
+    other_family = support.family_member()
+    overlapping = support.send_request(
+        other_family, first_date=activity.date, starts=time(16, 0), ends=time(18, 0)
+    )
+    offer = overlapping.offers.get(supporter=profile)
+    with pytest.raises(ValidationError) as caught:
+        matching.offer_accept(profile=profile, offer_id=offer.pk)
+    assert caught.value.code == "overlap"
+    assert "15:00" in caught.value.messages[0] and "17:00" in caught.value.messages[0]
+    overlapping.refresh_from_db()
+    offer.refresh_from_db()
+    assert (overlapping.status, overlapping.supporter, offer.status) == ("open", None, "open")
+    assert not Activity.objects.filter(request=overlapping).exists()
+    # Back to back is not an overlap.
+    after = support.send_request(
+        support.family_member(), first_date=activity.date, starts=time(17, 0), ends=time(18, 0)
+    )
+    assert matching.offer_accept(profile=profile, offer_id=after.offers.get(supporter=profile).pk)
+
+
+def test_one_overlapping_date_of_a_repeat_refuses_the_whole_repeat(rules):
+    profile = support.supporter()
+    first = support.next_weekday(1)
+    _single, activity = support.matched(profile=profile, day=first + timedelta(days=7))
+    repeat = support.send_request(
+        support.family_member(),
+        first_date=first,
+        weekdays=[1],
+        until=first + timedelta(days=14),
+        starts=time(16, 30),
+        ends=time(18, 0),
+    )
+    with pytest.raises(ValidationError) as caught:
+        matching.offer_accept(profile=profile, offer_id=repeat.offers.get(supporter=profile).pk)
+    assert activity.date.isoformat() in caught.value.messages[0]
+    assert not Activity.objects.filter(request=repeat).exists()
+
+
+def test_a_cancelled_activity_no_longer_blocks_the_time(rules):
+    from kosodate.familysupport.services import activities
+
+    profile = support.supporter()
+    _first, activity = support.matched(profile=profile)
+    activities.activity_cancel(user=profile.member.user, activity=activity, side="supporter")
+    again = support.send_request(support.family_member(), first_date=activity.date)
+    offer = again.offers.get(supporter=profile)
+    assert matching.offer_accept(profile=profile, offer_id=offer.pk)

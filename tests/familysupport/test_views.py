@@ -204,6 +204,21 @@ def test_the_second_supporter_to_accept_is_told_it_is_taken(client, rules):
     assert SupportRequest.objects.get().supporter == first
 
 
+def test_an_overlapping_accept_is_refused_with_the_reason(client, rules):
+    profile = support.supporter()
+    _first, activity = support.matched(profile=profile)
+    request = support.send_request(
+        support.family_member(), first_date=activity.date, starts=time(16), ends=time(18)
+    )
+    offer = request.offers.get(supporter=profile)
+    response = _login(client, profile.member.user).post(
+        reverse("familysupport:offer_accept", args=[offer.pk]), follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("familysupport:offer_detail", args=[offer.pk])
+    assert "時間が重なる活動がすでにあります" in response.content.decode()
+    assert SupportRequest.objects.get(pk=request.pk).status == "open"
+
+
 # --- The first meeting, the report, the family's answer -------------------------------------------
 def test_no_report_before_the_first_meeting_with_the_next_step_said(client, rules):
     _request, activity = support.matched(meeting_status=Meeting.Status.NEEDED)

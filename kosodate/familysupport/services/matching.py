@@ -304,14 +304,42 @@ def request_ask(*, member: Member, request: SupportRequest, supporter_ids: list[
     return sent
 
 
+def clash_refuse(*, supporter_id: int, dates: list[date], starts: time, ends: time, **kw) -> None:
+    """Refuse a second activity at the same time for one supporter. Call it under the supporter's
+    row lock (capacity_locked, after the request's), so two accepts cannot both pass."""
+    clash = selectors.activity_clash(
+        supporter_id=supporter_id, dates=dates, starts=starts, ends=ends, **kw
+    )
+    if clash is not None:
+        raise ValidationError(
+            _(
+                "You already have an activity on %(day)s from %(starts)s to %(ends)s, which "
+                "overlaps this one. A supporter cannot take two activities at the same time: "
+                "decline this request, or ask the centre to change the other activity first."
+            )
+            % {
+                "day": clash.date.isoformat(),
+                "starts": clash.starts.strftime("%H:%M"),
+                "ends": clash.ends.strftime("%H:%M"),
+            },
+            code="overlap",
+        )
+
+
 def offer_accept(*, profile: SupporterProfile, offer_id: int) -> bool:
     """The supporter accepts. True: they got it. False: somebody was first, or it was closed.
-    Decided once, under the request's row lock; everyone else is told it is taken."""
+    Decided once, under the request's row lock; everyone else is told it is taken. Refused
+    (ValidationError) when the supporter already has an activity at an overlapping time: checked
+    under the supporter's row lock too (locked after the request's, always in that order), so
+    two overlapping requests accepted at once cannot both be theirs."""
     offer = Offer.objects.filter(pk=offer_id, supporter=profile).first()
     if offer is None:
         raise ValidationError(_("This request was not offered to you."))
     now = timezone.now()
-    with capacity_locked(SupportRequest.objects.filter(pk=offer.request_id)) as ([request],):
+    with capacity_locked(
+        SupportRequest.objects.filter(pk=offer.request_id),
+        SupporterProfile.objects.filter(pk=profile.pk),
+    ) as ([request], _supporter):
         offer = Offer.objects.get(pk=offer_id)
         if offer.status != Offer.Status.OPEN or request.status not in (
             SupportRequest.Status.OPEN,
@@ -321,6 +349,7 @@ def offer_accept(*, profile: SupporterProfile, offer_id: int) -> bool:
         dates = request_dates(
             first_date=request.first_date, until=request.until, weekdays=request.weekdays
         )
+        clash_refuse(supporter_id=profile.pk, dates=dates, starts=request.starts, ends=request.ends)
         Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.ACCEPTED, answered_at=now)
         request.status, request.supporter, request.matched_at = "matched", profile, now
         request.save(update_fields=["status", "supporter", "matched_at"])
