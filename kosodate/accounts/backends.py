@@ -36,6 +36,26 @@ def account_for_credentials(credentials: dict):
 
 
 class SignInBackend(AuthenticationBackend):
+    def get_user(self, user_id):
+        """The signed-in account of a request, read together with whether it has a confirmed
+        email address (`has_verified_email`, which resident_services_block_reason would
+        otherwise ask in a query of its own on every service page)."""
+        from allauth.account.models import EmailAddress
+        from django.contrib.auth import get_user_model
+        from django.db.models import Exists, OuterRef
+
+        model = get_user_model()
+        user = (
+            model._default_manager.annotate(
+                has_verified_email=Exists(
+                    EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+                )
+            )
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def _authenticate(self, request, **credentials):
         # The parent's authenticate() hashes a dummy password when no account was checked.
         return self._check_password(

@@ -25,7 +25,11 @@ IDENTITY_PENDING = "identity_pending"
 
 def resident_services_block_reason(user: User) -> str | None:
     """Why this signed-in person cannot use services yet, or None when they can."""
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    # Read with the account itself when it is the request's user (accounts.backends.get_user).
+    verified = getattr(user, "has_verified_email", None)
+    if verified is None:
+        verified = EmailAddress.objects.filter(user=user, verified=True).exists()
+    if not verified:
         return EMAIL_UNVERIFIED
     if user.identity_status == User.IdentityStatus.PENDING:
         return IDENTITY_PENDING

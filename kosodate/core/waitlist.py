@@ -71,14 +71,22 @@ class StatusFlow:
     waiting: str = "waitlisted"
     offered: str = "offered"
 
-    def record(self, obj: Row, *, status: str, now: datetime, actor=None, note="") -> None:
-        """Add a history row (for a row just created in `status`; change() records its own)."""
-        self.history._default_manager.create(
+    def history_row(
+        self, obj: Row, *, status: str, now: datetime, actor=None, note=""
+    ) -> models.Model:
+        """The history row (unsaved) recording that `obj` reached `status`."""
+        return self.history(
             **{self.history_fk: obj},
             status=status,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
             note=note[:500],
             created_at=now,
+        )
+
+    def record(self, obj: Row, *, status: str, now: datetime, actor=None, note="") -> None:
+        """Add a history row (for a row just created in `status`; change() records its own)."""
+        self.history_row(obj, status=status, now=now, actor=actor, note=note).save(
+            force_insert=True
         )
 
     def change(

@@ -3,7 +3,7 @@ application is a 404)."""
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -125,11 +125,33 @@ def event_places() -> list[str]:
     )
 
 
-def event_get_public(*, pk: int) -> Event:
-    """An event residents may see (not cancelled ones, which have ended for them)."""
-    event = get_object_or_404(events_with_places(), pk=pk, cancelled_at__isnull=True)
-    event.places_left = event_places_left(event)
+def event_get_public(*, pk: int, household_id: int | None = None, places: bool = True) -> Event:
+    """An event residents may see (not cancelled ones, which have ended for them), in one query:
+    with `places`, what is left (event.places_left); with `household_id`, the id of that
+    household's live application (event.active_application_id, None if it has none)."""
+    events = events_with_places() if places else Event.objects.all()
+    if household_id is not None:
+        events = events.annotate(
+            active_application_id=Subquery(
+                Application.objects.filter(
+                    event=OuterRef("pk"), household_id=household_id, status__in=Application.ACTIVE
+                )
+                .order_by("-pk")
+                .values("pk")[:1]
+            )
+        )
+    event = get_object_or_404(events, pk=pk, cancelled_at__isnull=True)
+    if places:
+        event.places_left = event_places_left(event)
+    if household_id is None:
+        event.active_application_id = None
     return event
+
+
+def event_places_left_fill(event: Event) -> None:
+    """event.places_left for an event read without `places` (one query)."""
+    counts = event_counts(event=event, household_id=0)
+    event.places_left = max(event.capacity - counts["taken"], 0)
 
 
 def event_get_for_staff(*, pk: int) -> Event:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from kosodate.accounts.models import Child
 from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked
+from kosodate.core.db import insert_together
 from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
@@ -312,18 +313,46 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
                 application.waitlist_number = counts["top"] + 1
                 position = counts["waiting"] + 1
             application.save()
-            APPLICATIONS.record(application, status=application.status, actor=user, now=now)
-            Application.children.through.objects.bulk_create(
+            # The history row and the children in one statement (core.db.insert_together): the
+            # lock is held for at most four statements (tests/performance/).
+            insert_together(
                 [
-                    Application.children.through(application=application, child=child)
-                    for child in children
+                    APPLICATIONS.history_row(
+                        application, status=application.status, actor=user, now=now
+                    ),
+                    *(
+                        Application.children.through(application=application, child=child)
+                        for child in children
+                    ),
                 ]
             )
-            application_state_notify(application, position=position)
+            # The family is told by the worker: the task row is written in this transaction
+            # (so it exists exactly when the application does), the notifications and emails
+            # after commit, outside the lock.
+            tasks.events_application_notify_task.enqueue(
+                application_id=application.pk, status=application.status, position=position
+            )
     except IntegrityError as error:
         # The unique constraint caught a double submission that raced past the check above.
         raise duplicate from error
     return application
+
+
+def application_created_notify(
+    *, application_id: int, status: str, position: int | None = None
+) -> bool:
+    """Tell the family what became of their new application (run by the worker once the
+    application's transaction has committed; application_create enqueues it). Nothing is said
+    when the application has moved on meanwhile (cancelled, offered, drawn): that change told
+    them itself. Returns whether they were told."""
+    application = (
+        Application.objects.select_related("event").filter(pk=application_id, status=status).first()
+    )
+    if application is None:
+        return False
+    with transaction.atomic():
+        application_state_notify(application, position=position)
+    return True
 
 
 # --- Residents: cancelling, confirming an offer ----------------------------------------------

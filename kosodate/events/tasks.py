@@ -29,3 +29,14 @@ def events_run_due_draws_task() -> int:
 @task()
 def events_send_reminders_task() -> int:
     return services_scheduled.reminders_send()
+
+
+@task(priority=5)
+def events_application_notify_task(
+    *, application_id: int, status: str, position: int | None = None
+) -> bool:
+    """Tell a family what became of their application (confirmed, waitlisted, lottery); enqueued
+    in the application's own transaction, so it runs once the application exists."""
+    return services.application_created_notify(
+        application_id=application_id, status=status, position=position
+    )

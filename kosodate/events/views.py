@@ -104,9 +104,11 @@ def event_detail(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 @resident_services_required
 def application_create(request, pk: int):
-    event = selectors.event_get_public(pk=pk)
-    existing = selectors.application_active_for_household(
-        event=event, household_id=request.user.household_id
+    # One query for the event and the household's live application; a POST does not count the
+    # places (the service counts them under the lock), unless the form is shown again.
+    posted = request.method == "POST"
+    event = selectors.event_get_public(
+        pk=pk, household_id=request.user.household_id, places=not posted
     )
     form = ApplicationForm(
         request.POST or None,
@@ -124,14 +126,16 @@ def application_create(request, pk: int):
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as error:
-            if existing is None:
+            if event.active_application_id is None:
                 _add_error(form, error)
         else:
             messages.success(request, _application_message(application))
             return redirect("events:application_detail", application.pk)
-    if existing is not None:
+    if event.active_application_id is not None:
         messages.info(request, _("Your household has already applied for this event."))
-        return redirect("events:application_detail", existing.pk)
+        return redirect("events:application_detail", event.active_application_id)
+    if posted:
+        selectors.event_places_left_fill(event)
     return render(request, "events/apply.html", {"event": event, "form": form})
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from kosodate.core.models import Notification, OutboundMessage
 from kosodate.events.models import Application, Event
+from tests.worker import run_worker
 
 from .factories import EventFactory
 
@@ -127,6 +128,9 @@ def test_first_come_confirmed_then_waitlisted_with_positions(client, make_family
     assert response["Location"] == reverse("events:application_detail", args=[application.pk])
     assert application.status == Application.Status.CONFIRMED
     assert application.people == 2
+    # The family is told by the worker, after the application's transaction (issue 16).
+    assert not Notification.objects.filter(user=first).exists()
+    run_worker()
     assert Notification.objects.filter(user=first, kind="events.confirmed").count() == 1
     assert OutboundMessage.objects.filter(user=first, kind="events.confirmed").count() == 1
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from kosodate.core.models import AuditLog, Notification, OutboundMessage
 from kosodate.events import services, services_scheduled
 from kosodate.events.models import Application, Event
+from tests.worker import run_worker
 
 from .factories import EventFactory
 from .test_resident import _apply
@@ -187,7 +188,6 @@ def test_the_worker_draws_when_the_window_closes_and_expires_offers(
 ):
     """No cron needed: creating a lottery enqueues its draw for the closing time, and an offer
     enqueues its own expiry (tasks.py, run by manage.py db_worker)."""
-    from tests.worker import run_worker
 
     now = timezone.now()
     families = [make_family() for _ in range(3)]
@@ -236,6 +236,7 @@ def test_every_guardian_of_the_household_is_told_of_an_offer(client, make_family
     partner = UserFactory(household=second.household, preferred_language="en")
     for family in (first, second):
         _apply(client, family, event)
+    run_worker()  # the worker tells them of their applications
     services.application_cancel(
         application=Application.objects.get(household=first.household), user=first
     )

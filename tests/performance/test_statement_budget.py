@@ -1,0 +1,132 @@
+"""The statement budget of the rushes (issue 16, PERFORMANCE.md): how many SQL statements a
+signed-in request sends from the request to the redirect, and how many while the capacity row
+lock is held — counts, so these are real tests, not timings.
+
+Counted on PostgreSQL with the production settings (sessions and the short-lived caches in
+Redis, warm, as they are during a rush: each household opened the page before the opening).
+"Statements" are what the database is asked to do; the transaction's BEGIN and COMMIT are
+counted apart. "In the lock" is every statement after the first SELECT … FOR UPDATE up to the
+COMMIT that releases it: adding one there makes these tests fail.
+
+Where the statements go is listed in docs/benchmarks.md ("Statement budget")."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from kosodate.core.selectors import maintenance_active, municipality_get
+from tests.events.factories import EventFactory
+from tests.factories import ChildFactory, HouseholdFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def is_transaction_control(sql: str) -> bool:
+    return sql.strip().upper().startswith(TRANSACTION_CONTROL)
+
+
+class Budget:
+    """The statements of one captured request: all of them, and those in the lock."""
+
+    def __init__(self, captured: list[dict]):
+        self.all = [q["sql"] for q in captured]
+        self.statements = [sql for sql in self.all if not is_transaction_control(sql)]
+        locks = [i for i, sql in enumerate(self.all) if " FOR UPDATE" in sql.upper()]
+        self.in_lock: list[str] = []
+        if locks:
+            end = next(i for i in range(locks[0], len(self.all)) if self.all[i].upper() == "COMMIT")
+            self.in_lock = [
+                sql for sql in self.all[locks[0] + 1 : end] if not is_transaction_control(sql)
+            ]
+
+    def explain(self) -> str:
+        return "\n".join(f"{i:2} {sql[:160]}" for i, sql in enumerate(self.all))
+
+
+def _warm_process_caches() -> None:
+    # What every request of a running site finds cached (Redis): the municipality's profile and
+    # the maintenance windows.
+    municipality_get()
+    maintenance_active()
+
+
+@pytest.fixture
+def signed_in_family(client, municipality):
+    household = HouseholdFactory()
+    user = UserFactory(household=household, email="rush@example.jp")
+    child = ChildFactory(household=household, birth_date=timezone.localdate() - timedelta(days=620))
+    client.force_login(user)
+    return user, child
+
+
+def _apply(client, event, child) -> tuple:
+    client.get(reverse("events:detail", args=[event.pk]))  # the page, open before the opening
+    _warm_process_caches()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            reverse("events:apply", args=[event.pk]), {"adults": "1", "children": [child.pk]}
+        )
+    assert response.status_code == 302, response.content[:2000]
+    return Budget(captured.captured_queries)
+
+
+def test_an_event_application_takes_at_most_8_statements_4_of_them_in_the_lock(
+    client, signed_in_family
+):
+    _user, child = signed_in_family
+    event = EventFactory(capacity=20)
+    budget = _apply(client, event, child)
+    assert len(budget.statements) <= 8, budget.explain()
+    assert len(budget.in_lock) <= 4, budget.explain()
+    # The one lock, taken once.
+    assert sum(" FOR UPDATE" in sql for sql in budget.statements) == 1, budget.explain()
+
+
+def test_the_budget_holds_on_a_full_event_with_a_long_waitlist(client, signed_in_family):
+    """Waitlisted instead of confirmed, after 30 others: the same statements, whatever the
+    length of the queue."""
+    from kosodate.events.models import Application
+
+    _user, child = signed_in_family
+    event = EventFactory(capacity=1)
+    for number in range(30):
+        other = HouseholdFactory()
+        Application.objects.create(
+            event=event,
+            household=other,
+            user=UserFactory(household=other),
+            adults=1,
+            people=1,
+            status=Application.Status.CONFIRMED if number == 0 else Application.Status.WAITLISTED,
+            waitlist_number=None if number == 0 else number,
+        )
+    budget = _apply(client, event, child)
+    assert Application.objects.get(household=signed_in_family[0].household).status == (
+        Application.Status.WAITLISTED
+    )
+    assert len(budget.statements) <= 8, budget.explain()
+    assert len(budget.in_lock) <= 4, budget.explain()
+
+
+def test_a_statement_added_inside_the_lock_breaks_the_budget(client, signed_in_family, monkeypatch):
+    """The budget test itself: one more statement under the event's lock is caught."""
+    from kosodate.events import selectors
+
+    counts = selectors.event_counts
+
+    def one_more(**kwargs):
+        from kosodate.events.models import Application
+
+        Application.objects.filter(event=kwargs["event"]).exists()
+        return counts(**kwargs)
+
+    monkeypatch.setattr(selectors, "event_counts", one_more)
+    _user, child = signed_in_family
+    budget = _apply(client, EventFactory(capacity=20), child)
+    assert len(budget.in_lock) == 5
