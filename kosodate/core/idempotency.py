@@ -22,6 +22,8 @@ its own (scripts/prod-local): only the person does, and this makes that safe.
 import re
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -80,25 +82,59 @@ def once[T](
     result: Callable[[T], Any],
     recall_result: Callable[[str], T],
 ) -> T:
-    """run() once for this user, scope and key. If a POST with the key has committed, return
-    recall_result(its recorded result) without running. Otherwise run, and record str(result(…))
-    in the same transaction. A twin sent while the first was still running (it waited on the
+    """run() once for this user, scope and key: run, and record str(result(…)) in the same
+    transaction (run() may write the record itself with key_rows()). If a POST with the key has
+    committed, the run fails on the service's duplicate check or the key's unique constraint, is
+    rolled back, and recall_result(the recorded result) is returned instead. A twin sent while the first was still running (it waited on the
     same lock) fails on the duplicate check or the key's unique constraint: it then answers with
     the first one's result too."""
     if not key:
         return run()
-    first = recall(user=user, scope=scope, key=key)
-    if first is not None:
-        return recall_result(first)
+    # No look-up first (issue 16: a statement less per POST): a repeated POST runs again, and
+    # its duplicate check or the key's unique constraint rolls it back and recalls the first.
+    pending = _Pending(user=user, scope=scope, key=key, result=result)
+    token = _PENDING.set(pending)
     try:
         with transaction.atomic():
             value = run()
-            IdempotencyKey.objects.create(
-                user=user, scope=scope, key=key, result=str(result(value))
-            )
+            if not pending.taken:
+                IdempotencyKey.objects.create(**pending.fields(value))
     except (IntegrityError, ValidationError):
         first = recall(user=user, scope=scope, key=key)
         if first is not None:
             return recall_result(first)
         raise
+    finally:
+        _PENDING.reset(token)
     return value
+
+
+@dataclass
+class _Pending:
+    user: Any
+    scope: str
+    key: str
+    result: Callable[[Any], Any]
+    taken: bool = False
+
+    def fields(self, value) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "scope": self.scope,
+            "key": self.key,
+            "result": str(self.result(value)),
+        }
+
+
+_PENDING: ContextVar[_Pending | None] = ContextVar("idempotency_pending", default=None)
+
+
+def key_rows(value) -> list[IdempotencyKey]:
+    """Inside once()'s run(): the key's row (unsaved) recording `value` as the result, for the
+    service to write with its own rows in one statement (core.db.insert_together) while it holds
+    a lock; once() then does not write it. Empty when the POST has no key."""
+    pending = _PENDING.get()
+    if pending is None or pending.taken:
+        return []
+    pending.taken = True
+    return [IdempotencyKey(**pending.fields(value))]

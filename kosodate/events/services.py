@@ -324,6 +324,7 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
                         Application.children.through(application=application, child=child)
                         for child in children
                     ),
+                    *idempotency.key_rows(application),
                 ]
             )
             # The family is told by the worker: the task row is written in this transaction

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from kosodate.core.idempotency import key_new
 from kosodate.core.selectors import maintenance_active, municipality_get
 from tests.events.factories import EventFactory
 from tests.factories import ChildFactory, HouseholdFactory, UserFactory
@@ -70,7 +71,9 @@ def _apply(client, event, child) -> tuple:
     _warm_process_caches()
     with CaptureQueriesContext(connection) as captured:
         response = client.post(
-            reverse("events:apply", args=[event.pk]), {"adults": "1", "children": [child.pk]}
+            reverse("events:apply", args=[event.pk]),
+            # As the form sends it: with its idempotency key (core/idempotency.py).
+            {"adults": "1", "children": [child.pk], "idempotency_key": key_new()},
         )
     assert response.status_code == 302, response.content[:2000]
     return Budget(captured.captured_queries)
