@@ -20,6 +20,8 @@ ACTIONS = {
     "familysupport.meeting.held": _("Family support: first meeting held"),
     "familysupport.meeting.waive": _("Family support: first meeting waived"),
     "familysupport.activity.cancel": _("Family support: activity cancelled"),
+    "familysupport.activity.change": _("Family support: activity changed"),
+    "familysupport.activity.supporter": _("Family support: activity given to another supporter"),
     "familysupport.report.file": _("Family support: activity report filed"),
     "familysupport.report.confirm": _("Family support: report confirmed"),
     "familysupport.report.dispute": _("Family support: report disputed"),

@@ -246,6 +246,28 @@ class MeetingForm(forms.Form):
     place = forms.CharField(label=_("Place"), max_length=100)
 
 
+class ActivityChangeForm(forms.Form):
+    day = forms.DateField(label=_("Date"), widget=DateInput)
+    starts = forms.TimeField(label=_("Starts at"), widget=TimeInput)
+    ends = forms.TimeField(label=_("Ends at"), widget=TimeInput)
+    place = forms.CharField(label=_("Place of care"), max_length=200)
+
+    def clean_place(self):
+        return nfkc(self.cleaned_data["place"])
+
+
+class SupporterChangeForm(forms.Form):
+    supporter = forms.TypedChoiceField(
+        label=_("Another supporter"), coerce=int, choices=(), widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supporter"].choices = [
+            (p.pk, f"{p.display_name} ({p.member.district.name})") for p in candidates
+        ]
+
+
 class SettleForm(forms.Form):
     fee = forms.IntegerField(label=_("Agreed fee (yen)"), min_value=0, max_value=200000)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)

@@ -464,6 +464,8 @@ class Activity(models.Model):
     date = models.DateField(_("date"))
     starts = models.TimeField(_("starts at"))
     ends = models.TimeField(_("ends at"))
+    # Blank: the request's place. Set when the centre changes this one date's place.
+    place = models.CharField(_("place of care"), max_length=200, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     cancelled_by = models.CharField(max_length=10, blank=True)
     cancel_fee = models.PositiveIntegerField(default=0)
@@ -498,6 +500,10 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.starts:%H:%M}–{self.ends:%H:%M}"
+
+    @property
+    def where(self) -> str:
+        return self.place or self.request.place
 
 
 class MonthClose(models.Model):

@@ -456,7 +456,9 @@ def reports_to_check() -> QuerySet[Activity]:
 
 def activity_get_for_staff(*, pk: int) -> Activity:
     activity = (
-        Activity.objects.select_related("request__family__user", "supporter", "request__child")
+        Activity.objects.select_related(
+            "request__family__user", "request__family__district", "supporter", "request__child"
+        )
         .filter(pk=pk)
         .first()
     )

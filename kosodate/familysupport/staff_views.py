@@ -18,6 +18,7 @@ from kosodate.core.csv import csv_response
 
 from . import selectors
 from .forms import (
+    ActivityChangeForm,
     ApproveForm,
     CardForm,
     InsuranceForm,
@@ -27,8 +28,9 @@ from .forms import (
     ReasonForm,
     SessionForm,
     SettleForm,
+    SupporterChangeForm,
 )
-from .services import activities, matching, membership
+from .services import activities, changes, matching, membership
 from .services.common import record_viewed
 
 
@@ -94,6 +96,9 @@ def member_detail(request, pk: int):
             "insurance_form": InsuranceForm(initial={"fiscal_year": timezone.localdate().year}),
             "attendances": member.attendances.select_related("session"),
             "insurance": member.insurance.order_by("-fiscal_year"),
+            "activities": selectors.activities_for_member(member=member).filter(
+                date__gte=timezone.localdate(), status="confirmed"
+            )[:50],
         },
     )
 
@@ -213,6 +218,7 @@ def request_detail(request, pk: int):
             "req": support_request,
             "candidates": selectors.candidates_ranked(request=support_request),
             "offers": support_request.offers.select_related("supporter"),
+            "activities": support_request.activities.select_related("supporter"),
             "reason": matching.UNFILLED_REASONS.get(support_request.unfilled_reason, ""),
         },
     )
@@ -301,6 +307,87 @@ def meeting_waive(request, pk: int):
         {"meeting": meeting, "form": MeetingForm(), "waive_form": form},
         status=400,
     )
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@require_http_methods(["GET", "POST"])
+@advisor_required
+def activity_detail(request, pk: int):
+    """A confirmed activity: the centre changes its date, times or place, or gives it to another
+    supporter; both members are told (services.changes)."""
+    activity = selectors.activity_get_for_staff(pk=pk)
+    form = ActivityChangeForm(
+        request.POST or None,
+        initial={
+            "day": activity.date,
+            "starts": activity.starts,
+            "ends": activity.ends,
+            "place": activity.where,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes.activity_change(
+                actor=request.user, activity=activity, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The activity is changed; both members are told."))
+            return redirect("familysupport_staff:activity", pk)
+    record_viewed(
+        actor=request.user, target=activity, subject=activity.request.family.user, request=request
+    )
+    candidates = []
+    if activity.status == "confirmed":
+        candidates = list(
+            selectors.supporters_fitting(request=activity.request).exclude(
+                pk=activity.supporter_id
+            )[:50]
+        )
+    return render(
+        request,
+        "familysupport/staff/activity_detail.html",
+        {
+            "activity": activity,
+            "form": form,
+            "supporter_form": SupporterChangeForm(candidates=candidates),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@advisor_required
+def activity_supporter(request, pk: int):
+    activity = selectors.activity_get_for_staff(pk=pk)
+    form = SupporterChangeForm(
+        request.POST,
+        candidates=selectors.supporters_fitting(request=activity.request).exclude(
+            pk=activity.supporter_id
+        ),
+    )
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose one of the supporters shown."))
+        changes.activity_supporter_change(
+            actor=request.user,
+            activity=activity,
+            supporter_id=form.cleaned_data["supporter"],
+            request=request,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The activity has another supporter; everyone is told."))
+    return redirect("familysupport_staff:activity", pk)
 
 
 @require_safe

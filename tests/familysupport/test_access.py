@@ -126,6 +126,8 @@ STAFF = [
     ("familysupport_staff:meeting", "meeting", "get"),
     ("familysupport_staff:meeting_held", "meeting", "post"),
     ("familysupport_staff:meeting_waive", "meeting", "post"),
+    ("familysupport_staff:activity", "confirmed", "get"),
+    ("familysupport_staff:activity_supporter", "confirmed", "post"),
     ("familysupport_staff:reports", None, "get"),
     ("familysupport_staff:report", "settled", "get"),
     ("familysupport_staff:month", None, "get"),

@@ -304,26 +304,39 @@ def request_ask(*, member: Member, request: SupportRequest, supporter_ids: list[
     return sent
 
 
-def clash_refuse(*, supporter_id: int, dates: list[date], starts: time, ends: time, **kw) -> None:
+def clash_refuse(
+    *,
+    supporter_id: int,
+    dates: list[date],
+    starts: time,
+    ends: time,
+    for_staff: bool = False,
+    exclude_pk=None,
+) -> None:
     """Refuse a second activity at the same time for one supporter. Call it under the supporter's
     row lock (capacity_locked, after the request's), so two accepts cannot both pass."""
     clash = selectors.activity_clash(
-        supporter_id=supporter_id, dates=dates, starts=starts, ends=ends, **kw
+        supporter_id=supporter_id, dates=dates, starts=starts, ends=ends, exclude_pk=exclude_pk
     )
-    if clash is not None:
-        raise ValidationError(
-            _(
-                "You already have an activity on %(day)s from %(starts)s to %(ends)s, which "
-                "overlaps this one. A supporter cannot take two activities at the same time: "
-                "decline this request, or ask the centre to change the other activity first."
-            )
-            % {
-                "day": clash.date.isoformat(),
-                "starts": clash.starts.strftime("%H:%M"),
-                "ends": clash.ends.strftime("%H:%M"),
-            },
-            code="overlap",
+    if clash is None:
+        return
+    when = {
+        "day": clash.date.isoformat(),
+        "starts": clash.starts.strftime("%H:%M"),
+        "ends": clash.ends.strftime("%H:%M"),
+    }
+    if for_staff:
+        message = _(
+            "The supporter already has an activity on %(day)s from %(starts)s to %(ends)s, "
+            "which overlaps this time. Choose another time or another supporter."
         )
+    else:
+        message = _(
+            "You already have an activity on %(day)s from %(starts)s to %(ends)s, which "
+            "overlaps this one. A supporter cannot take two activities at the same time: "
+            "decline this request, or ask the centre to change the other activity first."
+        )
+    raise ValidationError(message % when, code="overlap")
 
 
 def offer_accept(*, profile: SupporterProfile, offer_id: int) -> bool:
