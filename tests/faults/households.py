@@ -3,7 +3,8 @@
     python -m tests.faults.households PLACES HOUSEHOLDS   (with DJANGO_ENV_FILE=<state>/env)
 
 prints JSON: the event (PLACES places, applications open now), and for each household its
-session cookie (signed in, in the shape's Redis) and its child's id. Run through Shape.households().
+session cookie (signed in, in the shape's Redis), its child's id and its own id. Run through
+Shape.households().
 """
 
 import json
@@ -87,7 +88,11 @@ def prepare(places: int, households: int) -> dict:
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
         people.append(
-            {"session": client.cookies[settings.SESSION_COOKIE_NAME].value, "child": child.pk}
+            {
+                "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "child": child.pk,
+                "household": child.household_id,
+            }
         )
     return {"event": event.pk, "cookie": settings.SESSION_COOKIE_NAME, "households": people}
 

@@ -194,6 +194,28 @@ class Shape:
         os.kill(pid, sig)
         return pid
 
+    def kill_tree(self, name: str) -> list[int]:
+        """SIGKILL one process of the shape and its children (a gunicorn master and its workers,
+        with the requests they hold); the supervisor starts it again. Returns the pids."""
+        pid = self.pid(name)
+        pids = [pid, *children_of(pid)]
+        for each in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(each, signal.SIGKILL)
+        return pids
+
+    def get_as(self, setup: dict, person: dict, path: str) -> tuple[int, str]:
+        """A GET with a household's session (e.g. the page an application's answer redirects
+        to, with its message)."""
+        req = urllib.request.Request(self.base + path)
+        req.add_header("Cookie", f"{setup['cookie']}={person['session']}")
+        req.add_header("Accept-Language", "ja")
+        try:
+            with urllib.request.build_opener(NoRedirect()).open(req, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
     def text(self, path: str) -> str:
         with urllib.request.urlopen(self.base + path, timeout=10) as response:
             return response.read().decode()
@@ -236,13 +258,17 @@ class Shape:
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def apply(self, setup: dict, person: dict, timeout: float = 30) -> tuple[int, str, str]:
-        """One household's application POST, as bench/events_rush.py sends it: (status,
-        Location, body). A connection that breaks is status 0."""
+    def apply(
+        self, setup: dict, person: dict, timeout: float = 30, key: str = ""
+    ) -> tuple[int, str, str]:
+        """One household's application POST, as bench/events_rush.py sends it, with the form's
+        idempotency key if given: (status, Location, body). A connection that breaks is
+        status 0."""
         token = secrets.token_hex(16)  # an unmasked CSRF secret, sent as the cookie too
-        body = urllib.parse.urlencode(
-            {"csrfmiddlewaretoken": token, "adults": 1, "children": person["child"]}
-        ).encode()
+        fields = {"csrfmiddlewaretoken": token, "adults": 1, "children": person["child"]}
+        if key:
+            fields["idempotency_key"] = key
+        body = urllib.parse.urlencode(fields).encode()
         req = urllib.request.Request(
             f"{self.base}/events/{setup['event']}/apply/", data=body, method="POST"
         )
@@ -320,6 +346,16 @@ class Browser:
             "/accounts/login/", {"login": login, "password": password}
         )
         assert status == 302, (status, body[:500])
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # pid (comm) state ppid ...: comm may hold spaces, so split after its ")".
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
