@@ -31,6 +31,7 @@ help:
 	@echo "make lint   ruff, migrations, import contracts, types and translation checks only"
 	@echo "make bench  the rush benchmarks (see docs/benchmarks.md)"
 	@echo "make prod-local  the production shape on 127.0.0.1 (nginx, 2 web, 2 workers, PostgreSQL, Redis)"
+	@echo "make restore-check  dump the production shape's database, restore it, sign in, decrypt"
 
 # A venv made by another Python (or a half-made one) is replaced, not patched.
 $(PY):
@@ -127,9 +128,17 @@ endif
 prod-local: $(STAMP) messages
 	@scripts/prod-local
 
+# The restore check (docs/operations.md, "Backups and restore"): tests/faults/test_backup.py dumps
+# the production shape's database, restores it into a fresh one and signs in to a restored account
+# whose 住民票コード still decrypts. `make test` runs it too.
+restore-check: $(STAMP) messages services
+	@scripts/ensure-packages nginx redis
+	@$(TEST_ENV) DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PYTEST) --create-db \
+	  tests/faults/test_backup.py
+
 bench: $(STAMP)
 	$(PY) bench/childcare_rush.py
 	$(PY) bench/events_rush.py
 	$(PY) bench/consultations_queue.py
 
-.PHONY: help install messages run chromium services lint test bench prod-local
+.PHONY: help install messages run chromium services lint test bench prod-local restore-check

@@ -4,9 +4,10 @@ session lifetime; staff without an authenticator app or passkey."""
 import time
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+
+from kosodate.core.cache import cache_read, cache_write
 
 from . import selectors
 from .models import TermsAcceptance
@@ -42,11 +43,11 @@ class TermsRequiredMiddleware:
             or request.path_info.startswith(self.OPEN_PREFIXES)
         ):
             return None
-        current_id = cache.get(TERMS_CURRENT_CACHE_KEY)
+        current_id = cache_read(TERMS_CURRENT_CACHE_KEY)
         if current_id is None:
             current = selectors.terms_current()
             current_id = current.pk if current else 0
-            cache.set(TERMS_CURRENT_CACHE_KEY, current_id, TERMS_CURRENT_CACHE_SECONDS)
+            cache_write(TERMS_CURRENT_CACHE_KEY, current_id, TERMS_CURRENT_CACHE_SECONDS)
         if not current_id or request.session.get(SESSION_TERMS_KEY) == current_id:
             return None
         if TermsAcceptance.objects.filter(user=user, terms_id=current_id).exists():

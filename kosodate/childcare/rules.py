@@ -8,12 +8,12 @@ from decimal import Decimal
 from functools import lru_cache
 
 import holidays
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kosodate.core import ages
+from kosodate.core.cache import cache_read, cache_write
 from kosodate.core.waitlist import OfferPolicy
 
 from .models import (
@@ -82,12 +82,12 @@ FACILITY_OVERRIDES = (
 
 def municipality_rules() -> ChildcareRules:
     """The municipality's row, cached briefly; an unsaved row of defaults until one is saved."""
-    row = cache.get(RULES_CACHE_KEY)
+    row = cache_read(RULES_CACHE_KEY)
     if row is None:
         row = ChildcareRules.objects.filter(pk=ChildcareRules.SINGLETON_ID).first()
         if row is None:
             row = ChildcareRules(pk=ChildcareRules.SINGLETON_ID)
-        cache.set(RULES_CACHE_KEY, row, RULES_CACHE_SECONDS)
+        cache_write(RULES_CACHE_KEY, row, RULES_CACHE_SECONDS)
     return row
 
 

@@ -1,10 +1,10 @@
 """Reads of the core tables."""
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from .cache import cache_read, cache_write
 from .models import (
     Announcement,
     AuditLog,
@@ -43,7 +43,7 @@ def setup_problems() -> list:
 def municipality_get() -> Municipality:
     """The municipality profile, cached briefly (it is read on every page). Falls back to an
     unsaved default row until a system administrator or the demo data has created one."""
-    municipality = cache.get(MUNICIPALITY_CACHE_KEY)
+    municipality = cache_read(MUNICIPALITY_CACHE_KEY)
     if municipality is None:
         municipality = Municipality.objects.filter(pk=Municipality.SINGLETON_ID).first()
         if municipality is None:
@@ -57,7 +57,7 @@ def municipality_get() -> Municipality:
                 counter_phone="",
                 counter_hours="",
             )
-        cache.set(MUNICIPALITY_CACHE_KEY, municipality, MUNICIPALITY_CACHE_SECONDS)
+        cache_write(MUNICIPALITY_CACHE_KEY, municipality, MUNICIPALITY_CACHE_SECONDS)
     return municipality
 
 
@@ -105,14 +105,14 @@ def announcements_current_count() -> int:
 # --- Maintenance ------------------------------------------------------------------------------
 def _maintenance_pending() -> list[MaintenanceWindow]:
     """Windows that have not ended yet, earliest first, from the short-lived cache."""
-    windows = cache.get(MAINTENANCE_CACHE_KEY)
+    windows = cache_read(MAINTENANCE_CACHE_KEY)
     if windows is None:
         windows = list(
             MaintenanceWindow.objects.filter(ends_at__gt=timezone.now()).order_by("starts_at")[
                 :MAINTENANCE_CACHE_LIMIT
             ]
         )
-        cache.set(MAINTENANCE_CACHE_KEY, windows, MAINTENANCE_CACHE_SECONDS)
+        cache_write(MAINTENANCE_CACHE_KEY, windows, MAINTENANCE_CACHE_SECONDS)
     return windows
 
 

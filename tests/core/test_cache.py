@@ -21,3 +21,22 @@ def test_the_cache_is_redis_and_reuses_its_client():
     assert cache.incr("kosodate-test-counter") == 2
     cache.delete_many(["kosodate-test-key", "kosodate-test-counter"])
     assert cache.get("kosodate-test-key") is None
+
+
+@pytest.mark.django_db
+def test_cached_rules_fail_open_while_redis_is_unreachable(monkeypatch, client, municipality):
+    """The rows cached for a minute are read from the database while Redis is down: the public
+    pages are served (tests/faults/test_redis.py shows it with the server really down)."""
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from kosodate.core import selectors
+
+    def unreachable(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(cache, "get", unreachable)
+    monkeypatch.setattr(cache, "set", unreachable)
+    assert selectors.municipality_get().name == municipality.name
+    assert selectors.maintenance_active() is None
+    assert client.get("/").status_code == 200
