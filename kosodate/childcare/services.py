@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from kosodate.accounts.models import Child, User
 from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
+from kosodate.core.db import insert_together
 from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors_quote, tasks
@@ -259,40 +260,49 @@ def _booking_request(
                 state.held[line.band] += 1
             else:
                 status = S.WAITLISTED
-            booking = Booking.objects.create(
-                facility=facility,
-                day=row,
-                date=day,
-                start_time=start,
-                end_time=end,
-                child=line.child,
-                household_id=user.household_id,
-                requested_by=user,
-                request_group=group,
-                age_band=line.band,
-                reason=reason,
-                reason_detail=reason_detail,
-                pickup_person=pickup_person,
-                notes=notes,
-                fee_yen=line.fee,
-                status=status,
-                created_at=now,
-                status_changed_at=now,
+            bookings.append(
+                Booking(
+                    facility=facility,
+                    day=row,
+                    date=day,
+                    start_time=start,
+                    end_time=end,
+                    child=line.child,
+                    household_id=user.household_id,
+                    requested_by=user,
+                    request_group=group,
+                    age_band=line.band,
+                    reason=reason,
+                    reason_detail=reason_detail,
+                    pickup_person=pickup_person,
+                    notes=notes,
+                    fee_yen=line.fee,
+                    status=status,
+                    created_at=now,
+                    status_changed_at=now,
+                )
             )
-            BOOKINGS.record(booking, status=status, actor=user, now=now)
-            bookings.append(booking)
+        # One INSERT for the bookings, one for their history rows and the idempotency key
+        # (core.db.insert_together), while the day is locked.
+        Booking.objects.bulk_create(bookings)
+        insert_together(
+            [
+                *(BOOKINGS.history_row(b, status=b.status, actor=user, now=now) for b in bookings),
+                *idempotency.key_rows(bookings),
+            ]
+        )
         state.write_held(now)
+        positions = []
         position = waiting_before
         for booking in bookings:
             if booking.status == S.WAITLISTED:
                 position += 1
-            _notify_new(booking, rules, position=position)
-        if any(b.status == S.PENDING for b in bookings):
-            notices.staff_notify(
-                facility=facility,
-                title=gettext_lazy("New booking request: %(facility)s"),
-                url=_staff_url(),
-            )
+            positions.append(position)
+        # The family (and, for a request to decide, the staff) are told by the worker: the task
+        # row is written in this transaction, the notifications and emails after commit.
+        tasks.booking_request_notify_task.enqueue(
+            booking_ids=[b.pk for b in bookings], positions=positions
+        )
     return bookings
 
 
@@ -300,6 +310,33 @@ def _staff_url() -> str:
     from django.urls import reverse
 
     return reverse("childcare_staff:index")
+
+
+def booking_request_notify(*, booking_ids: list[int], positions: list[int]) -> int:
+    """Tell the family what became of each booking of their request, and the facility's staff
+    of a request to decide (run by the worker once the request has committed; booking_request
+    enqueues it). A booking that has moved on meanwhile (cancelled, offered, decided) is not
+    told of its first state: that change told the family itself. Returns how many were told."""
+    bookings = {
+        b.pk: b
+        for b in Booking.objects.filter(pk__in=booking_ids).select_related("facility", "child")
+    }
+    told = 0
+    with transaction.atomic():
+        for booking_id, position in zip(booking_ids, positions, strict=True):
+            booking = bookings.get(booking_id)
+            if booking is None or booking.status_changed_at != booking.created_at:
+                continue
+            _notify_new(booking, R.rules_for(booking.facility), position=position)
+            told += 1
+        pending = [b for b in bookings.values() if b.status == S.PENDING]
+        if pending:
+            notices.staff_notify(
+                facility=pending[0].facility,
+                title=gettext_lazy("New booking request: %(facility)s"),
+                url=_staff_url(),
+            )
+    return told
 
 
 def _notify_new(booking: Booking, rules: R.Rules, *, position: int) -> None:

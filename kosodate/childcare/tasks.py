@@ -10,3 +10,10 @@ def offer_expire_task(*, booking_id: int) -> int:
     """At an offer's deadline: pass the place on if the family has not confirmed it (a no-op
     if they did, or if the periodic command got there first)."""
     return services.booking_offers_expire(booking_id=booking_id)
+
+
+@task(priority=5)
+def booking_request_notify_task(*, booking_ids: list[int], positions: list[int]) -> int:
+    """Tell the family (and the staff, for a request to decide) about a new booking request;
+    enqueued in the request's own transaction, so it runs once the bookings exist."""
+    return services.booking_request_notify(booking_ids=booking_ids, positions=positions)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kosodate.childcare import services
 from kosodate.childcare.models import Booking, FacilityDay, Registration
 from kosodate.core.models import Notification, OutboundMessage
+from tests.worker import run_worker
 
 from .support import bookable_day, booking_data, family, registered
 
@@ -43,6 +44,7 @@ def test_request_holds_a_place_and_the_family_is_told(client, resident, facility
     client.force_login(resident)
     day = bookable_day()
     response = _send(client, facility, booking_data(day, children=[child]))
+    run_worker()  # the family is told by the worker, after the request's transaction
     booking = Booking.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("childcare:booking_detail", args=[booking.code])
@@ -64,6 +66,7 @@ def test_auto_approving_facility_confirms_at_once(client, resident, facility, ch
     facility.save()
     client.force_login(resident)
     _send(client, facility, booking_data(bookable_day(), children=[child]))
+    run_worker()
     assert Booking.objects.get().status == Booking.Status.CONFIRMED
     assert OutboundMessage.objects.filter(kind="childcare.confirmed").count() == 1
 
@@ -74,6 +77,7 @@ def test_full_day_puts_the_request_on_the_waiting_list(client, resident, facilit
     facility.save()
     client.force_login(resident)
     _send(client, facility, booking_data(bookable_day(), children=[child]))
+    run_worker()
     booking = Booking.objects.get()
     assert booking.status == Booking.Status.WAITLISTED
     assert "1" in Notification.objects.get(kind="childcare.waitlisted").body

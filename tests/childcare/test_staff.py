@@ -10,6 +10,7 @@ from django.utils import timezone
 from kosodate.childcare import services, services_facility
 from kosodate.childcare.models import Booking, FacilityDay
 from kosodate.core.models import AuditLog, Notification, OutboundMessage
+from tests.worker import run_worker
 
 from .support import bookable_day
 
@@ -34,6 +35,7 @@ def test_queue_shows_pending_requests_of_my_facility(
     client, facility_staff, staffed_facility, resident, child
 ):
     booking = _request(resident, staffed_facility, child)
+    run_worker()  # who is told, is told by the worker after the request's transaction
     client.force_login(facility_staff)
     page = client.get(reverse("childcare_staff:index")).content.decode()
     assert reverse("childcare_staff:booking_detail", args=[booking.code]) in page

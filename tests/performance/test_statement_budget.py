@@ -133,3 +133,59 @@ def test_a_statement_added_inside_the_lock_breaks_the_budget(client, signed_in_f
     _user, child = signed_in_family
     budget = _apply(client, EventFactory(capacity=20), child)
     assert len(budget.in_lock) == 5
+
+
+
+# --- 一時預かり --------------------------------------------------------------------------------
+@pytest.fixture
+def childcare_request(client, municipality, resident):
+    """A signed-in resident with a child registered at a facility that confirms at once (as in
+    bench/childcare_rush.py), the day's row already there (the rush's first request made it)."""
+    from kosodate.childcare.models import FacilityDay
+    from tests.childcare.support import FacilityFactory, bookable_day, family, registered
+
+    facility = FacilityFactory(auto_approve=True)
+    [kid] = family(resident)
+    registered(kid, facility)
+    day = bookable_day()
+    FacilityDay.objects.create(facility=facility, date=day)
+    client.force_login(resident)
+    client.get(reverse("childcare:facility_detail", args=[facility.pk]))
+    return facility, kid, day
+
+
+def _book(client, facility, kid, day) -> Budget:
+    from tests.childcare.support import booking_data
+
+    _warm_process_caches()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            reverse("childcare:booking_send", args=[facility.pk]),
+            {**booking_data(day, children=[kid]), "idempotency_key": key_new()},
+        )
+    assert response.status_code == 302, response.content[:2000]
+    return Budget(captured.captured_queries)
+
+
+# PERFORMANCE.md's target is 8 and 4, as for events; not met yet (docs/benchmarks.md says where
+# the statements go). These ceilings are what the request takes today: any statement more fails.
+BOOKING_STATEMENTS = 15
+BOOKING_IN_LOCK = 7
+
+
+def test_a_childcare_booking_stays_within_its_statements(client, childcare_request):
+    budget = _book(client, *childcare_request)
+    assert len(budget.statements) <= BOOKING_STATEMENTS, budget.explain()
+    assert len(budget.in_lock) <= BOOKING_IN_LOCK, budget.explain()
+
+
+def test_a_waitlisted_childcare_booking_takes_no_more(client, childcare_request):
+    from kosodate.childcare.models import Booking
+
+    facility, kid, day = childcare_request
+    facility.places_age1_2 = 0
+    facility.save()
+    budget = _book(client, facility, kid, day)
+    assert Booking.objects.get().status == Booking.Status.WAITLISTED
+    assert len(budget.statements) <= BOOKING_STATEMENTS, budget.explain()
+    assert len(budget.in_lock) <= BOOKING_IN_LOCK, budget.explain()
