@@ -135,7 +135,6 @@ def test_a_statement_added_inside_the_lock_breaks_the_budget(client, signed_in_f
     assert len(budget.in_lock) == 5
 
 
-
 # --- 一時預かり --------------------------------------------------------------------------------
 @pytest.fixture
 def childcare_request(client, municipality, resident):
