@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A NUL character in the path, query or form is a 400 (PostgreSQL refuses it in any text).
+    "kosodate.core.middleware.NulCharactersRefusedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: private, no-store on every response to a signed-in person.

@@ -61,8 +61,14 @@ def _parts(pattern, converters: dict) -> list:
 
 
 class _RegexConverter:
+    """A named group of a regex pattern (admin's app_label, allauth's keys), with a value that
+    routes to it: the first alternative of a list of names (admin/<app_label>/ routes only the
+    installed apps' labels), or a word."""
+
     def __init__(self, regex: str):
         self.regex = regex
+        first = regex.split("|")[0]
+        self.sample = next(v for v in (first, "x", "1") if re.fullmatch(regex, v))
 
 
 def _walk(patterns, prefix: list, namespace: str | None) -> Iterator[Pattern]:

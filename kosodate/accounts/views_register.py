@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from kosodate.core.fields import decrypt_str, encrypt_str
 from kosodate.core.selectors import municipality_get
+from kosodate.core.site import local_next
 from kosodate.core.text import digits_only, phone_display, postal_code_lookup
 
 from . import selectors, services
@@ -538,11 +538,7 @@ def register_resend(request):
     signed-in person whose address is not confirmed yet. Rate-limited per IP and per address."""
     if request.user.is_authenticated:
         email = request.user.email
-        next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            next_url = reverse("home")
+        next_url = local_next(request, request.POST.get("next"), reverse("home"))
     else:
         email, next_url = request.session.get(SENT_KEY), reverse("register_done")
     if not email:

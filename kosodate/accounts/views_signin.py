@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import path
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.core.client_ip import client_ip
 from kosodate.core.selectors import maintenance_active, maintenance_upcoming, municipality_get
+from kosodate.core.site import local_next
 
 from . import selectors, services
 from .forms_signin import TermsAcceptForm
@@ -38,12 +38,8 @@ def signin_help(request):
 
 
 def _safe_next(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    url = request.POST.get("next") or request.GET.get("next")
+    return local_next(request, url, resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 @never_cache

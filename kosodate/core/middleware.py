@@ -168,3 +168,25 @@ class PrivatePagesNotCachedMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class NulCharactersRefusedMiddleware:
+    """A NUL character anywhere in the path, the query string or the posted fields is a 400.
+    No text a person types contains one, and PostgreSQL refuses it in every text column: a
+    search, a booking code or a filter carrying one would otherwise be a server error wherever
+    it reached a query (forms refuse it in their fields, but paths and queries are read
+    directly). One check for every URL, so a new page cannot forget it (issue 10.8)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or _has_nul(request.GET) or _has_nul(request.POST):
+            from django.core.exceptions import BadRequest
+
+            raise BadRequest("NUL character in the request")
+        return self.get_response(request)
+
+
+def _has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())

@@ -3,12 +3,14 @@ newest first, with "mark as read". Anyone signed in has them, residents and staf
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from . import selectors, services
+from .site import local_next
 
 
 @require_safe
@@ -30,12 +32,9 @@ def notification_list(request):
 def notification_read(request, pk: int):
     """Mark one read; with next= (the notification's own link) go there, otherwise back."""
     services.notification_mark_read(user=request.user, notification_id=pk)
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("notification_list")
+    return HttpResponseRedirect(
+        local_next(request, request.POST.get("next"), reverse("notification_list"))
+    )
 
 
 @require_POST

@@ -16,3 +16,20 @@ def absolute_url(path: str = "/") -> str:
     if parts.fragment:
         relative += "#" + parts.fragment
     return settings.SITE_URL.rstrip("/") + relative
+
+
+def local_next(request, url: str | None, default: str) -> str:
+    """`url` (a `next=` value from the request) when it is a path on this site, else `default`.
+    Only an absolute path is taken: a bare word ("1-1") would be read by redirect() as a URL
+    name, and anything with a host or scheme is a way off the site."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return url
+    return default
