@@ -19,6 +19,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.http import HttpResponse, HttpResponseNotFound
 from django.tasks.signals import task_enqueued, task_finished, task_started
@@ -114,11 +115,19 @@ def _task_cache_key(task_id) -> str:
 
 def _note_request_id(sender, task_result, **kwargs) -> None:
     rid = _request_id.get()
-    if rid != "-":
+    if rid == "-":
+        return
+    key = _task_cache_key(task_result.id)
+
+    def note() -> None:
         try:
-            cache.set(_task_cache_key(task_result.id), rid, TASK_REQUEST_ID_TTL)
+            cache.set(key, rid, TASK_REQUEST_ID_TTL)
         except Exception:  # a log correlation is never worth failing a booking for
             logging.getLogger(__name__).warning("Could not note the request id of a task")
+
+    # Once committed (the task exists only then): a service that enqueues while it holds a lock
+    # (the events application) makes no Redis round trip under it. Outside a transaction: now.
+    transaction.on_commit(note)
 
 
 _task_tokens: dict[str, tuple] = {}

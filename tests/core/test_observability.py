@@ -83,7 +83,8 @@ def test_a_task_enqueued_by_a_request_logs_with_that_requests_id(
         message_deliver_task.enqueue(message_id=1)
         return HttpResponse()
 
-    rid = run_through_middleware(view)["X-Request-ID"]
+    with django_capture_on_commit_callbacks(execute=True):
+        rid = run_through_middleware(view)["X-Request-ID"]
     task = DBTaskResult.objects.get()
     assert cache.get(observability._task_cache_key(task.id)) == rid
     # In the worker (another process): the task starts, its lines carry the request's id.
