@@ -18,19 +18,36 @@ DEMO_PASSWORD = "Kosodate-demo-2026"  # noqa: S105
 @dataclass(frozen=True)
 class DemoAccount:
     label: str
-    username: str
+    username: str  # the persona's key in context.users (and a staff account's username)
     email: str
     last_name: str
     first_name: str
     role: str
     is_superuser: bool = False
+    # A resident signs in with a 9-digit 利用者番号 (member number) as the help page says; the
+    # demo's residents have fixed, well-formed ones. Staff keep their names as usernames.
+    member_number: str = ""
 
 
 DEMO_ACCOUNTS = (
     DemoAccount(
-        "Resident (guardian)", "hanako", "hanako@example.jp", "山田", "花子", User.Role.RESIDENT
+        "Resident (guardian)",
+        "hanako",
+        "hanako@example.jp",
+        "山田",
+        "花子",
+        User.Role.RESIDENT,
+        member_number="123456782",
     ),
-    DemoAccount("Another resident", "taro", "taro@example.jp", "佐藤", "太郎", User.Role.RESIDENT),
+    DemoAccount(
+        "Another resident",
+        "taro",
+        "taro@example.jp",
+        "佐藤",
+        "太郎",
+        User.Role.RESIDENT,
+        member_number="234567816",
+    ),
     DemoAccount(
         "Facility staff", "hoiku", "hoiku@example.jp", "鈴木", "美咲", User.Role.FACILITY_STAFF
     ),
@@ -58,10 +75,18 @@ def accounts_demo_load(context: DemoContext) -> None:
     """Create the demo accounts that are missing and put every one into `context.users`."""
     context.password = DEMO_PASSWORD
     for account in DEMO_ACCOUNTS:
-        user = User.objects.filter(username=account.username).first()
+        username = account.member_number or account.username
+        # By address too: a demo loaded before the residents had member numbers has "hanako".
+        user = (
+            User.objects.filter(username=username).first()
+            or User.objects.filter(email__iexact=account.email).first()
+        )
+        if user is not None and user.username != username:
+            user.username = username
+            user.save(update_fields=["username"])
         if user is None:
             user = User(
-                username=account.username,
+                username=username,
                 email=account.email,
                 last_name=account.last_name,
                 first_name=account.first_name,

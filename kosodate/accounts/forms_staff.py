@@ -25,7 +25,9 @@ class ResidentSearchForm(forms.Form):
     )
     phone = PhoneField(label=_("Phone"), required=False)
     email = NormalizedEmailField(label=_("Email address"), required=False, max_length=254)
-    member_number = forms.CharField(label=_("User ID (利用者番号)"), required=False, max_length=20)
+    member_number = forms.CharField(
+        label=_("Member number (利用者番号)"), required=False, max_length=20
+    )
 
     def clean_name(self):
         return nfkc(self.cleaned_data["name"])

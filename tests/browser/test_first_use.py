@@ -324,3 +324,36 @@ def test_the_pages_say_what_is_needed_before_booking(page, resident, municipalit
     quick_card.get_by_role("link", name=re.compile("予約する")).click()
     page.wait_for_load_state()
     expect(page.locator("#id_date")).to_have_value(day.isoformat())
+
+
+def test_the_member_number_has_one_name_and_the_demo_fits_the_help_page(page, page_en, resident):
+    """Item 9: 利用者番号 is "member number" on the sign-in page, the help page and My Page (not
+    "user ID" on one of them); the help page's "9 digits" holds for the demo's residents."""
+    from django.core.management import call_command
+
+    from kosodate.accounts.demo import DEMO_ACCOUNTS
+    from kosodate.accounts.models import User
+    from kosodate.accounts.services.common import member_number_is_well_formed
+
+    go(page_en, reverse("account_login"))
+    expect(page_en.locator("main")).to_contain_text("member number")
+    go(page_en, reverse("signin_help"))
+    help_text = page_en.locator("main")
+    expect(help_text).to_contain_text("member number (利用者番号, 9 digits")
+    login(page_en, resident)
+    go(page_en, reverse("mypage"))
+    expect(page_en.locator("main")).to_contain_text("Your member number (利用者番号)")
+    expect(page_en.locator("main")).not_to_contain_text("user ID")
+    login(page, resident)
+    go(page, reverse("mypage"))
+    expect(page.locator("main")).to_contain_text("あなたの利用者番号")
+    assert_accessible(page)
+
+    call_command("demo_data")
+    go(page, reverse("signin_help"))
+    expect(page.locator("main")).to_contain_text("9桁")
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(email=account.email)
+        if user.role == User.Role.RESIDENT:
+            assert len(user.member_number) == 9, account
+            assert member_number_is_well_formed(user.member_number), account

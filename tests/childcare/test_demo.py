@@ -22,7 +22,10 @@ def test_every_status_a_newcomer_meets_is_there_and_loads_once():
     demo_data_load()
     assert (Booking.objects.count(), Registration.objects.count()) == counts
 
-    household = dict(User.objects.values_list("username", "household_id"))
+    household = {
+        email.split("@")[0]: household_id
+        for email, household_id in User.objects.values_list("email", "household_id")
+    }
     hanako = Booking.objects.filter(household_id=household["hanako"])
     # hanako sees a confirmed booking (with its .ics), a request awaiting the facility, a
     # cancellation and a past attendance in her history.

@@ -21,7 +21,7 @@ def test_demo_has_the_professionals_hanakos_records_and_a_flagged_one(capsys):
         assert user.role == User.Role.CONSULTANT
         assert StaffMember.objects.get(user=user).profession == profession
         assert user.email in out
-    hanako = User.objects.get(username="hanako")
+    hanako = User.objects.get(email="hanako@example.jp")
     sleep = Consultation.objects.get(household_id=hanako.household_id, topic__code="sleep")
     assert sleep.child.first_name == "はると" and sleep.status == "waiting_family"
     booking = Booking.objects.get(booked_by=hanako, status="booked")

@@ -20,7 +20,7 @@ def test_demo_events_cover_each_state_and_load_once():
     statuses = set(Application.objects.values_list("status", flat=True))
     assert {"confirmed", "waitlisted", "draw_pending", "cancelled", "offered"} <= statuses
     # 花子 can try each resident flow: an offer to confirm, and an open class to apply for.
-    hanako = User.objects.get(username="hanako")
+    hanako = User.objects.get(email="hanako@example.jp")
     assert Application.objects.get(user=hanako, status="offered").offer_expires_at is not None
     open_to_her = [
         event
