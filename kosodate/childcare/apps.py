@@ -20,8 +20,11 @@ class ChildcareConfig(AppConfig):
 
         from . import (
             audit_actions,  # noqa: F401  (registers the audit vocabulary)
+            availability_cache,
             demo,
         )
+
+        availability_cache.connect()
 
         name = _("Temporary childcare")
         registry.register_service(

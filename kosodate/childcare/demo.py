@@ -18,6 +18,7 @@ from kosodate.accounts.models import Child, Household, User
 
 from . import rules as R
 from . import services, services_facility
+from .availability_cache import availability_changed
 from .models import (
     Booking,
     BookingEvent,
@@ -213,6 +214,7 @@ def _past_attended(facility, user, child, today) -> None:
     for status in (Booking.Status.PENDING, Booking.Status.CONFIRMED, Booking.Status.ATTENDED):
         BookingEvent.objects.create(booking=booking, status=status, created_at=when)
     FacilityDay.objects.filter(pk=row.pk).update(**{f"held_{_field(booking)}": 1})
+    availability_changed()
 
 
 def _attendance_due(facility, user, child, today) -> None:
@@ -251,6 +253,7 @@ def _attendance_due(facility, user, child, today) -> None:
         day=row, age_band=booking.age_band, status__in=Booking.HOLDING
     ).count()
     FacilityDay.objects.filter(pk=row.pk).update(**{f"held_{_field(booking)}": held})
+    availability_changed()
 
 
 def _field(booking) -> str:

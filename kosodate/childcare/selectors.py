@@ -2,6 +2,7 @@
 booking, child or registration, or another facility's booking for facility staff, is a 404."""
 
 import calendar
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import User
 
+from . import availability_cache
 from . import rules as R
 from .models import (
     AgeBand,
@@ -213,8 +215,41 @@ def availability(
     queries whatever the number of bookings (the rules row is cached): the facilities are given,
     and each facility-day row carries its held places (models.FacilityDay)."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     english = (get_language() or "ja").startswith("en")
+    version = availability_cache.version()
+    if version is None:
+        return _availability(facilities, band, first, last, now, english)
+    # The month cache (availability_cache.py): one Redis read when nothing changed.
+    ids = ",".join(str(f.pk) for f in facilities)
+    key = "childcare:availability:{}:{}:{}:{}:{}:{}:{}".format(
+        version,
+        band,
+        first.isoformat(),
+        last.isoformat(),
+        "en" if english else "ja",
+        timezone.localtime(now).strftime("%Y%m%d%H%M"),
+        hashlib.sha256(ids.encode()).hexdigest()[:24],
+    )
+    compact = availability_cache.grid_get(key)
+    if compact is not None:
+        by_pk = {f.pk: f for f in facilities}
+        return {
+            day: [DayCell(by_pk[pk], day, *values) for pk, *values in cells]
+            for day, cells in compact.items()
+        }
+    result = _availability(facilities, band, first, last, now, english)
+    availability_cache.grid_set(
+        key,
+        {
+            day: [(c.facility.pk, c.status, c.free, str(c.reason), c.window) for c in cells]
+            for day, cells in result.items()
+        },
+    )
+    return result
+
+
+def _availability(facilities, band, first, last, now, english) -> dict[date, list[DayCell]]:
+    today = timezone.localdate(now)
     defaults = R.municipality_rules()
     # Facilities with the same rules share one Rules object, so what depends only on the rules
     # and the day (closed days, the booking window) is worked out once per day, not per facility:

@@ -26,6 +26,7 @@ from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors_quote, tasks
 from . import rules as R
+from .availability_cache import availability_changed
 from .models import (
     BAND_FIELDS,
     AgeBand,
@@ -63,6 +64,7 @@ class _Day:
         """Store the held counts on the day row (the copy the availability pages read), if they
         changed."""
         if self.held_changed():
+            availability_changed()
             FacilityDay.objects.filter(pk=self.row.pk).update(
                 **{f"held_{BAND_FIELDS[b]}": max(0, n) for b, n in self.held.items()},
                 updated_at=now,

@@ -14,6 +14,7 @@ from kosodate.core.capacity import capacity_locked
 
 from . import notices
 from . import rules as R
+from .availability_cache import availability_changed
 from .models import Booking, Facility, FacilityDay, FacilityStaff
 from .services import BOOKINGS, S, _day_load, _day_row, _day_settle
 
@@ -154,6 +155,7 @@ def facility_day_reopen(*, facility: Facility, day: date, actor: User, request=N
             closed=False, closed_reason="", updated_at=timezone.now()
         )
         if updated:
+            availability_changed()
             audit.log(actor, "childcare.day.reopen", row, request=request, date=day.isoformat())
     return bool(updated)
 

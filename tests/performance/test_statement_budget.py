@@ -188,3 +188,35 @@ def test_a_waitlisted_childcare_booking_takes_no_more(client, childcare_request)
     assert Booking.objects.get().status == Booking.Status.WAITLISTED
     assert len(budget.statements) <= BOOKING_STATEMENTS, budget.explain()
     assert len(budget.in_lock) <= BOOKING_IN_LOCK, budget.explain()
+
+
+# --- The availability page ------------------------------------------------------------------
+def test_the_availability_page_takes_at_most_2_statements_whatever_the_data(client, municipality):
+    """50 facilities' worth of rows is not needed to show the shape: the count must not move
+    when bookings and days are added, and the month cache (childcare/availability_cache.py)
+    leaves one statement (the facilities, for the filter) when nothing changed."""
+    from kosodate.childcare.models import FacilityDay
+    from tests.childcare.support import FacilityFactory, bookable_day
+
+    day = bookable_day()
+    facilities = [FacilityFactory() for _ in range(3)]
+    url = reverse("childcare:availability") + f"?band=age1_2&month={day:%Y-%m}"
+    client.get(url)
+    _warm_process_caches()
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(Budget(captured.captured_queries).statements)
+
+    assert statements() <= 1  # cached
+    FacilityDay.objects.bulk_create(
+        FacilityDay(facility=f, date=day.replace(day=d), held_age1_2=1)
+        for f in facilities
+        for d in range(1, 28)
+    )
+    from kosodate.childcare.availability_cache import availability_changed
+
+    availability_changed()
+    assert statements() <= 2  # computed
+    assert statements() <= 1  # cached again
