@@ -54,16 +54,22 @@ def _panels(request, municipality) -> dict:
     the services this municipality offers: this module imports none of them."""
     bookings, own, links = [], [], []
     for panel in registry.mypage_panels(municipality):
+        if panel.link_url_name:
+            links.append({"label": panel.link_label, "url": reverse(panel.link_url_name)})
+        if panel.upcoming is not None and panel.section == "bookings":
+            continue  # its things are in the merged "upcoming" list
         data = panel.context(request)
         if data is None:
             continue
         entry = {"key": panel.key, "template": panel.template, "data": data}
         (bookings if panel.section == "bookings" else own).append(entry)
-        if panel.link_url_name:
-            links.append({"label": panel.link_label, "url": reverse(panel.link_url_name)})
+    # The next three things across every service, what needs action first (issue 12 item 10).
+    upcoming, upcoming_total = registry.mypage_upcoming(request, municipality)
     return {
+        "upcoming": upcoming,
+        "upcoming_more": upcoming_total - len(upcoming),
         "bookings_panels": bookings,
-        "bookings_shown": any(entry["data"].get("items") for entry in bookings),
+        "bookings_shown": bool(upcoming) or any(entry["data"].get("items") for entry in bookings),
         "own_panels": own,
         "panel_links": links,
     }

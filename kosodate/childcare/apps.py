@@ -9,6 +9,12 @@ def _mypage_bookings(request) -> dict:
     return {"items": bookings_upcoming_for_mypage(user=request.user)}
 
 
+def _mypage_upcoming(request) -> list:
+    from .selectors import upcoming_for_mypage
+
+    return upcoming_for_mypage(user=request.user)
+
+
 class ChildcareConfig(AppConfig):
     name = "kosodate.childcare"
     label = "childcare"
@@ -50,8 +56,9 @@ class ChildcareConfig(AppConfig):
         registry.register_mypage_panel(
             registry.MyPagePanel(
                 key="childcare",
-                template="childcare/includes/mypage_panel.html",
+                template="",
                 context=_mypage_bookings,
+                upcoming=_mypage_upcoming,
                 section="bookings",
                 service="childcare",
                 link_label=_("All my temporary childcare bookings"),

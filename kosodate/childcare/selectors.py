@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import User
+from kosodate.core.registry import UpcomingItem
 
 from . import availability_cache
 from . import rules as R
@@ -128,6 +130,34 @@ def bookings_upcoming_for_mypage(*, user: User, limit: int = 5) -> list[Booking]
             :limit
         ]
     )
+
+
+def upcoming_for_mypage(*, user: User) -> list[UpcomingItem]:
+    """My Page's merged "upcoming" list: the next bookings that still stand; a place offered
+    from the waiting list needs the family's answer before its deadline."""
+    items = []
+    for booking in bookings_upcoming_for_mypage(user=user, limit=20):
+        offered = booking.status == Booking.Status.OFFERED
+        items.append(
+            UpcomingItem(
+                when=timezone.make_aware(datetime.combine(booking.date, booking.start_time)),
+                kind=_("Temporary childcare"),
+                title=f"{booking.facility.display_name}: {booking.child.full_name}",
+                url=reverse("childcare:booking_detail", args=[booking.code]),
+                status=booking.get_status_display(),
+                needs_action=offered,
+                action=_("Accept the place by %(deadline)s")
+                % {
+                    "deadline": formats.date_format(
+                        timezone.localtime(booking.offer_expires_at), "DATETIME_FORMAT"
+                    )
+                }
+                if offered and booking.offer_expires_at
+                else "",
+                deadline=booking.offer_expires_at if offered else None,
+            )
+        )
+    return items
 
 
 def booking_get_for_resident(*, user: User, code: str) -> Booking:

@@ -16,6 +16,12 @@ def _mypage_panel(request) -> dict | None:
     return {"children": children} if children else None
 
 
+def _mypage_upcoming(request) -> list:
+    from .selectors import upcoming_for_mypage
+
+    return upcoming_for_mypage(user=request.user)
+
+
 class ConsultationsConfig(AppConfig):
     name = "kosodate.consultations"
     label = "consultations"
@@ -55,8 +61,11 @@ class ConsultationsConfig(AppConfig):
                 key="consultations",
                 template="consultations/mypage_panel.html",
                 context=_mypage_panel,
+                upcoming=_mypage_upcoming,
                 section="own",
                 service="consultations",
+                link_label=_("All my consultations"),
+                link_url_name="consultations:home",
                 order=40,
             )
         )

@@ -10,12 +10,15 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import Child, User
 from kosodate.core.access import Role, has_role, is_resident
 from kosodate.core.ages import completed_months, latest_birth_reached_years
 from kosodate.core.models import AuditLog
+from kosodate.core.registry import UpcomingItem
 from kosodate.core.text import nfkc
 
 from .models import (
@@ -405,3 +408,28 @@ def consultations_for_mypage(*, user) -> list[tuple[Child, list[Consultation]]]:
         closed = [c for c in items if c.status == Consultation.Status.CLOSED][:5]
         result.append((child, open_items + closed))
     return result
+
+
+def upcoming_for_mypage(*, user) -> list[UpcomingItem]:
+    """My Page's merged "upcoming" list: the family's booked sessions ahead."""
+    if not is_resident(user) or user.household_id is None:
+        return []
+    bookings = (
+        Booking.objects.filter(
+            consultation__household_id=user.household_id,
+            status=Booking.Status.BOOKED,
+            slot__starts_at__gte=timezone.now(),
+        )
+        .select_related("slot", "consultation__topic", "consultation__child")
+        .order_by("slot__starts_at", "pk")[:20]
+    )
+    return [
+        UpcomingItem(
+            when=booking.slot.starts_at,
+            kind=_("Consultations"),
+            title=booking.consultation.topic.display_name,
+            url=reverse("consultations:detail", args=[booking.consultation_id]),
+            status=booking.get_status_display(),
+        )
+        for booking in bookings
+    ]

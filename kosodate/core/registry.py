@@ -44,6 +44,22 @@ class ServiceSwitch:
 
 
 @dataclass(frozen=True)
+class UpcomingItem:
+    """One thing ahead for the family, for My Page's "Upcoming" list, which shows the first
+    three across every service: those needing the family's action first (by their deadline),
+    then the rest by `when` (issue 12 item 10)."""
+
+    when: datetime  # when it happens (aware)
+    kind: Label  # the service's name ("一時預かり")
+    title: str
+    url: str
+    status: Label = ""
+    needs_action: bool = False
+    action: Label = ""  # what to do, with its deadline ("Accept the place by 12-07 18:00")
+    deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
 class MyPagePanel:
     """Something on My Page. `context(request)` returns the template's context (under the name
     `panel`, e.g. `panel.items`), or None to show nothing this time.
@@ -53,16 +69,21 @@ class MyPagePanel:
     panel's items are empty); section="own": the template renders a whole `<section>` of its own.
     `link_label`/`link_url_name`: a line in the "Upcoming bookings" section's list of links
     ("All my event applications"). `service`: the ServiceSwitch key; the panel shows only while
-    that service is switched on."""
+    that service is switched on.
+
+    `upcoming(request)`: the family's things ahead as UpcomingItems; My Page merges every
+    panel's into one short list (the next three, what needs action first) with each panel's
+    link to see all. A "bookings" panel with `upcoming` needs no template ("")."""
 
     key: str
-    template: str
+    template: Any  # a template name or Template ("" for a panel that only gives `upcoming`)
     context: Callable[[Any], dict | None]
     section: str = "own"
     service: str | None = None
     link_label: Label | None = None
     link_url_name: str | None = None
     order: int = 100
+    upcoming: Callable[[Any], list[UpcomingItem]] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +190,22 @@ def service_on(municipality, key: str | None) -> bool:
 
 def mypage_panels(municipality) -> list[MyPagePanel]:
     return [p for p in _sorted(_mypage_panels.values()) if service_on(municipality, p.service)]
+
+
+def mypage_upcoming(request, municipality, *, limit: int = 3) -> tuple[list[UpcomingItem], int]:
+    """The first `limit` things ahead across the services switched on, what needs action first
+    (soonest deadline first), then by date; and how many there are in all."""
+    items: list[UpcomingItem] = []
+    for panel in mypage_panels(municipality):
+        if panel.upcoming is not None:
+            items.extend(panel.upcoming(request))
+    items.sort(
+        key=lambda item: (
+            not item.needs_action,
+            item.deadline or item.when if item.needs_action else item.when,
+        )
+    )
+    return items[:limit], len(items)
 
 
 def staff_menu_entries(user, municipality) -> list[StaffMenuEntry]:

@@ -9,6 +9,12 @@ def _mypage_applications(request) -> dict:
     return {"items": applications_upcoming_for_mypage(household=request.user.household)}
 
 
+def _mypage_upcoming(request) -> list:
+    from .selectors import upcoming_for_mypage
+
+    return upcoming_for_mypage(household=request.user.household)
+
+
 class EventsConfig(AppConfig):
     name = "kosodate.events"
     label = "events"
@@ -46,8 +52,9 @@ class EventsConfig(AppConfig):
         registry.register_mypage_panel(
             registry.MyPagePanel(
                 key="events",
-                template="events/includes/mypage_panel.html",
+                template="",
                 context=_mypage_applications,
+                upcoming=_mypage_upcoming,
                 section="bookings",
                 service="events",
                 link_label=_("All my event applications"),

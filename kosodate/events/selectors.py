@@ -7,9 +7,12 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import Child
+from kosodate.core.registry import UpcomingItem
 
 from .models import Application, Event
 
@@ -233,6 +236,37 @@ def event_participants(*, event: Event) -> list[Application]:
         .prefetch_related("children")
         .order_by("status", "waitlist_number", "pk")
     )
+
+
+def upcoming_for_mypage(*, household) -> list[UpcomingItem]:
+    """My Page's merged "upcoming" list: the family's applications for events still to come; a
+    place offered from the waitlist needs the family's answer before its deadline."""
+    items = []
+    for application in applications_upcoming_for_mypage(household=household, limit=20):
+        offered = application.status == Application.Status.OFFERED
+        status = application.get_status_display()
+        if application.status == Application.Status.WAITLISTED and application.position:
+            status = _("On the waitlist: number %(n)s") % {"n": application.position}
+        items.append(
+            UpcomingItem(
+                when=application.event.starts_at,
+                kind=_("Events and classes"),
+                title=application.event.localized_title,
+                url=reverse("events:application_detail", args=[application.pk]),
+                status=status,
+                needs_action=offered,
+                action=_("Confirm the place by %(deadline)s")
+                % {
+                    "deadline": formats.date_format(
+                        timezone.localtime(application.offer_expires_at), "DATETIME_FORMAT"
+                    )
+                }
+                if offered and application.offer_expires_at
+                else "",
+                deadline=application.offer_expires_at if offered else None,
+            )
+        )
+    return items
 
 
 def applications_upcoming_for_mypage(*, household, limit: int = 5) -> list[Application]:

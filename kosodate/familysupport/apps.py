@@ -15,6 +15,12 @@ def _mypage_panel(request) -> dict | None:
     return mypage_summary(user=request.user)
 
 
+def _mypage_upcoming(request) -> list:
+    from .selectors_mypage import upcoming_for_mypage
+
+    return upcoming_for_mypage(user=request.user)
+
+
 class FamilySupportConfig(AppConfig):
     name = "kosodate.familysupport"
     label = "familysupport"
@@ -54,8 +60,11 @@ class FamilySupportConfig(AppConfig):
                 key="familysupport",
                 template="familysupport/mypage_panel.html",
                 context=_mypage_panel,
+                upcoming=_mypage_upcoming,
                 section="own",
                 service="familysupport",
+                link_label=_("All my family support activities"),
+                link_url_name="familysupport:home",
                 order=30,
             )
         )

@@ -158,3 +158,50 @@ def test_delete_my_account(page, resident, household_with_child):
     expect(page.locator("h1")).to_have_text("アカウントを削除しました")
     assert_accessible(page)
     assert not User.objects.filter(pk=resident.pk).exists()
+
+
+def test_mypage_shows_the_next_three_things_and_what_needs_action_first(
+    page, resident, facility_staff
+):
+    """Issue 12 item 10: My Page lists the next three things across the services (not every
+    booking in full), a place offered first with its deadline, and links to see all; short on a
+    360 px phone."""
+    from kosodate.events.models import Application
+    from tests.childcare.support import childcare_page_world, family
+    from tests.events.factories import EventFactory
+
+    [child] = family(resident, first_name="さくら")
+    household = child.household
+    world = childcare_page_world(resident=resident, facility_staff=facility_staff, child=child)
+    # Three event applications sooner than every booking.
+    for days in (1, 2, 3):
+        event = EventFactory(
+            title=f"親子ふれあい講座 {days}",
+            starts_at=timezone.now() + timedelta(days=days),
+            applications_close_at=timezone.now() + timedelta(hours=days),
+        )
+        Application.objects.create(
+            event=event, household=household, user=resident, people=2, status="confirmed"
+        )
+    login(page, resident)
+    go(page, reverse("mypage"))
+    section = page.locator("section[aria-labelledby=bookings-title]")
+    cards = section.locator(".upcoming-list > li")
+    expect(cards).to_have_count(3)
+    # The place offered from the waiting list comes first, though it is the latest date.
+    expect(cards.first).to_contain_text("手続きが必要です")
+    expect(cards.first).to_contain_text("までに空き枠を受けるか決めてください")
+    expect(cards.first.get_by_role("link")).to_have_attribute(
+        "href", reverse("childcare:booking_detail", args=[world["offered"].code])
+    )
+    # Then the soonest: the first two classes.
+    expect(cards.nth(1)).to_contain_text("親子ふれあい講座 1")
+    expect(cards.nth(2)).to_contain_text("親子ふれあい講座 2")
+    expect(section).to_contain_text("ほかに 3 件あります")
+    expect(section.get_by_role("link", name="一時預かりの予約をすべて見る")).to_have_attribute(
+        "href", reverse("childcare:booking_list")
+    )
+    expect(section.get_by_role("link", name="講座・イベントの申し込みをすべて見る")).to_be_visible()
+    assert_accessible(page)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3000, height
