@@ -24,11 +24,13 @@ import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from .models import IdempotencyKey
 
@@ -138,3 +140,14 @@ def key_rows(value) -> list[IdempotencyKey]:
         return []
     pending.taken = True
     return [IdempotencyKey(**pending.fields(value))]
+
+
+KEEP = timedelta(days=2)
+
+
+def keys_purge(*, older_than: timedelta = KEEP) -> int:
+    """Delete the keys recorded more than `older_than` ago (manage.py idempotency_keys_purge,
+    daily). A retry comes within minutes; a form sent again after its key is gone is refused as a
+    duplicate by the service's own check, never applied twice."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

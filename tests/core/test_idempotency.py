@@ -66,3 +66,19 @@ def test_the_result_is_recorded_with_what_it_did():
         )
         == 44
     )
+
+
+def test_keys_older_than_two_days_are_purged():
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    family = UserFactory()
+    old = IdempotencyKey.objects.create(user=family, scope="test", key="o" * 32, result="1")
+    IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=3))
+    IdempotencyKey.objects.create(user=family, scope="test", key=KEY, result="2")
+    call_command("idempotency_keys_purge")
+    assert list(IdempotencyKey.objects.values_list("result", flat=True)) == ["2"]
+    call_command("idempotency_keys_purge")  # again: nothing more
+    assert IdempotencyKey.objects.count() == 1
