@@ -2,10 +2,11 @@
 it cannot be delivered, shown to staff. Split out of core/services.py (which re-exports the public
 names) so that each module keeps to one job and under 600 lines."""
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -37,16 +38,25 @@ def message_email_footer() -> str:
     from .selectors import municipality_get
 
     municipality = municipality_get()
-    parts = []
+    names = []
     for language in ("ja", "en"):
         with translation.override(language):
-            name = f"{municipality.display_name} {municipality.display_system_name}"
+            names.append(f"{municipality.display_name} {municipality.display_system_name}")
+    return _email_footer(tuple(names), settings.SITE_URL)
+
+
+@lru_cache(maxsize=8)
+def _email_footer(names: tuple[str, ...], site_url: str) -> str:
+    # Worked out once per process for each municipality name (issue 16: not for every email).
+    parts = []
+    for language, name in zip(("ja", "en"), names, strict=True):
+        with translation.override(language):
             parts.append(
                 "\n".join(
                     [
                         gettext("This message was sent automatically by %(name)s.")
                         % {"name": name},
-                        gettext("Official site: %(url)s") % {"url": settings.SITE_URL},
+                        gettext("Official site: %(url)s") % {"url": site_url},
                         gettext(
                             "We never ask for your password or a sign-in code by email. If a "
                             "message looks suspicious, do not open its links: type the official "
@@ -149,34 +159,91 @@ def message_retry_delay(attempts: int) -> timedelta:
     return min(delay, MESSAGE_RETRY_MAX_DELAY)
 
 
-def message_deliver(*, message_id: int) -> str:
-    """One delivery attempt of a queued message. Compare-and-swap QUEUED → SENDING, so two
-    workers never send the same message; on failure, retry later or, after MESSAGE_MAX_ATTEMPTS
-    (or at once on a PermanentDeliveryError), mark it FAILED for staff. Returns what happened:
-    "sent", "retry", "failed" or "skipped"."""
+# The worker delivers up to this many due messages per task, over one connection to the mail
+# server (issue 16: a rush's thousand emails are not a thousand SMTP sessions). The tasks of the
+# others then find them sent and skip.
+MESSAGE_BATCH_SIZE = 50
+
+
+def message_deliver(*, message_id: int, batch: int | None = None) -> str:
+    """One delivery attempt of a queued message, together with up to `batch` − 1 other messages
+    that are due (MESSAGE_BATCH_SIZE), over one connection per channel. Compare-and-swap QUEUED →
+    SENDING, so two workers never send the same message; on failure, retry later or, after
+    MESSAGE_MAX_ATTEMPTS (or at once on a PermanentDeliveryError), mark it FAILED for staff; one
+    message's failure is its own. Returns what happened to `message_id`: "sent", "retry",
+    "failed" or "skipped"."""
+    size = MESSAGE_BATCH_SIZE if batch is None else batch
+    now = timezone.now()
+    others = list(
+        OutboundMessage.objects.filter(
+            status=OutboundMessage.Status.QUEUED, next_attempt_at__lte=now
+        )
+        .exclude(pk=message_id)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[: max(0, size - 1)]
+    )
+    outcomes = messages_deliver(message_ids=[message_id, *others], now=now)
+    return outcomes.get(message_id, "skipped")
+
+
+def messages_deliver(*, message_ids: list[int], now=None) -> dict[int, str]:
+    """Claim the queued ones among `message_ids` (one UPDATE) and send them, emails over one
+    connection; returns {id: "sent" | "retry" | "failed"} for those claimed."""
+    now = now or timezone.now()
     claimed = OutboundMessage.objects.filter(
-        pk=message_id, status=OutboundMessage.Status.QUEUED
-    ).update(
-        status=OutboundMessage.Status.SENDING,
-        attempts=F("attempts") + 1,
-        last_attempt_at=timezone.now(),
+        pk__in=message_ids, status=OutboundMessage.Status.QUEUED
     )
-    if not claimed:
+    if not claimed.update(
+        status=OutboundMessage.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+    ):
         # Already sent, failed, being sent by another worker, or deleted.
-        return "skipped"
-    message = OutboundMessage.objects.get(pk=message_id)
-    try:
-        _message_transmit(message)
-    except Exception as exc:  # any failure is recorded and retried, never lost
-        return _message_delivery_failed(message, exc)
-    sent = {"status": OutboundMessage.Status.SENT, "sent_at": timezone.now()}
-    if not settings.DEV_OUTBOX_KEEPS_SECRETS:
-        # Delivered: the secret's only copy at rest goes (docs/operations.md, "Secrets").
-        sent["sealed_body"] = ""
-    OutboundMessage.objects.filter(pk=message.pk, status=OutboundMessage.Status.SENDING).update(
-        next_attempt_at=None, last_error="", **sent
+        return {}
+    # Ours: SENDING with this very attempt time (another worker's claim has its own).
+    messages = list(
+        OutboundMessage.objects.filter(
+            pk__in=message_ids, status=OutboundMessage.Status.SENDING, last_attempt_at=now
+        ).order_by("pk")
     )
-    return "sent"
+    outcomes: dict[int, str] = {}
+    sent: list[int] = []
+    emails = [m for m in messages if m.channel == OutboundMessage.Channel.EMAIL]
+    texts = [m for m in messages if m.channel != OutboundMessage.Channel.EMAIL]
+    if emails:
+        mailer = mailers.default
+        try:
+            mailer.open()
+        except Exception as exc:  # the server is down: each message retries on its own
+            for message in emails:
+                outcomes[message.pk] = _message_delivery_failed(message, exc)
+            emails = []
+        try:
+            for message in emails:
+                try:
+                    _message_transmit(message, mailer=mailer)
+                except Exception as exc:  # any failure is recorded and retried, never lost
+                    outcomes[message.pk] = _message_delivery_failed(message, exc)
+                else:
+                    sent.append(message.pk)
+        finally:
+            with contextlib.suppress(Exception):
+                mailer.close()
+    for message in texts:
+        try:
+            _message_transmit(message)
+        except Exception as exc:
+            outcomes[message.pk] = _message_delivery_failed(message, exc)
+        else:
+            sent.append(message.pk)
+    if sent:
+        done = {"status": OutboundMessage.Status.SENT, "sent_at": timezone.now()}
+        if not settings.DEV_OUTBOX_KEEPS_SECRETS:
+            # Delivered: the secret's only copy at rest goes (docs/operations.md, "Secrets").
+            done["sealed_body"] = ""
+        OutboundMessage.objects.filter(pk__in=sent, status=OutboundMessage.Status.SENDING).update(
+            next_attempt_at=None, last_error="", **done
+        )
+        outcomes.update(dict.fromkeys(sent, "sent"))
+    return outcomes
 
 
 # A message is SENDING only while one worker tries it (EMAIL_TIMEOUT bounds a try). A worker killed
@@ -211,7 +278,7 @@ class MessageNotAccepted(Exception):
     pass
 
 
-def _message_transmit(message: OutboundMessage) -> None:
+def _message_transmit(message: OutboundMessage, *, mailer=None) -> None:
     if message.channel == OutboundMessage.Channel.EMAIL:
         email = EmailMessage(
             subject=message.subject,
@@ -225,7 +292,7 @@ def _message_transmit(message: OutboundMessage) -> None:
                 "Auto-Submitted": "auto-generated",
             },
         )
-        accepted = mailers.default.send_messages([email])
+        accepted = (mailer or mailers.default).send_messages([email])
     else:
         accepted = sms_backend_get().send_messages(
             [

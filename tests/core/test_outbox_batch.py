@@ -1,0 +1,103 @@
+"""The worker delivers the outbox in batches (issue 16 item 4): due emails go over one SMTP
+connection per task, and one message refused by the server is that message's failure alone — it
+is retried later, the others are sent."""
+
+import pytest
+
+from kosodate.core import services
+from kosodate.core.models import OutboundMessage
+
+from ..worker import run_worker
+from .test_smtp import _smtp_mailer, smtp_server  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+class Sessions:
+    """What the SMTP server saw: a connection per session object, a refusal for bad@…"""
+
+    def __init__(self):
+        self.sessions: set[int] = set()
+        self.delivered: list[str] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bad"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.sessions.add(id(session))
+        self.delivered.extend(envelope.rcpt_tos)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mail_server(settings):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = Sessions()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = _smtp_mailer(port)
+    yield handler
+    controller.stop()
+
+
+def _queue(addresses, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return [
+            services.message_email_send(to=address, subject="お知らせ", body="本文")
+            for address in addresses
+        ]
+
+
+def test_a_batch_goes_over_one_smtp_connection(
+    municipality, mail_server, django_capture_on_commit_callbacks
+):
+    addresses = [f"family{n}@example.jp" for n in range(12)]
+    messages = _queue(addresses, django_capture_on_commit_callbacks)
+    run_worker()
+    assert sorted(mail_server.delivered) == sorted(addresses)
+    assert len(mail_server.sessions) == 1  # one connection for the twelve
+    statuses = OutboundMessage.objects.filter(pk__in=[m.pk for m in messages])
+    assert set(statuses.values_list("status", flat=True)) == {OutboundMessage.Status.SENT}
+
+
+def test_one_message_refused_is_retried_alone_and_the_others_are_sent(
+    municipality, mail_server, django_capture_on_commit_callbacks
+):
+    addresses = ["family1@example.jp", "bad@example.jp", "family2@example.jp"]
+    good1, bad, good2 = _queue(addresses, django_capture_on_commit_callbacks)
+    outcome = services.message_deliver(message_id=good1.pk)
+    assert outcome == "sent"
+    for message in (good1, bad, good2):
+        message.refresh_from_db()
+    assert (good1.status, good2.status) == (OutboundMessage.Status.SENT,) * 2
+    assert bad.status == OutboundMessage.Status.QUEUED  # retried later, with its error
+    assert bad.attempts == 1 and "550" in bad.last_error
+    assert sorted(mail_server.delivered) == ["family1@example.jp", "family2@example.jp"]
+    assert len(mail_server.sessions) == 1
+
+
+def test_the_other_tasks_of_a_batch_skip(
+    municipality, mail_server, django_capture_on_commit_callbacks
+):
+    first, second = _queue(["a@example.jp", "b@example.jp"], django_capture_on_commit_callbacks)
+    assert services.message_deliver(message_id=first.pk) == "sent"
+    assert services.message_deliver(message_id=second.pk) == "skipped"  # sent with the first
+    assert mail_server.delivered.count("b@example.jp") == 1
+
+
+def test_a_batch_of_one_sends_only_its_message(
+    municipality, mail_server, django_capture_on_commit_callbacks
+):
+    first, second = _queue(["a@example.jp", "b@example.jp"], django_capture_on_commit_callbacks)
+    assert services.message_deliver(message_id=second.pk, batch=1) == "sent"
+    first.refresh_from_db()
+    assert first.status == OutboundMessage.Status.QUEUED
