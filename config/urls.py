@@ -18,6 +18,7 @@ urlpatterns = [
     path("manifest.webmanifest", core_views.manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", health.healthz, name="healthz"),
+    path("healthz/serving", health.healthz_serving, name="healthz_serving"),
     path("metrics", observability.metrics, name="metrics"),
     path("dev/outbox/", dev_views.outbox_list, name="dev_outbox"),
     path("dev/outbox/<int:pk>/", dev_views.outbox_detail, name="dev_outbox_detail"),

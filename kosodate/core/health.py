@@ -87,3 +87,19 @@ def healthz(request):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_safe
+def healthz_serving(request):
+    """GET /healthz/serving, for the load balancer: this web process answers and reaches the
+    database, which is what serving pages needs. Redis and the worker queue are left out on
+    purpose: while Redis is down public pages are still served (reads fail open,
+    docs/operations.md), and a check that failed then would take every web process out of the
+    load balancer at once. /healthz checks everything, for monitoring and alerts."""
+    checks = {"database": _timed(_database)}
+    healthy = checks["database"]["ok"]
+    response = JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
+    )
+    response["Cache-Control"] = "no-store"
+    return response

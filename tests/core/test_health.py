@@ -52,6 +52,23 @@ def test_a_broken_cache_is_503(client, settings):
         "ms": data["checks"]["cache"]["ms"],
     }
     assert data["checks"]["database"]["ok"]
+    # The load balancer's check leaves the cache out: pages are still served (reads fail open).
+    serving = client.get("/healthz/serving")
+    assert serving.status_code == 200 and serving.json()["status"] == "ok"
+    assert serving["Cache-Control"] == "no-store"
+
+
+def test_the_load_balancers_check_fails_with_the_database(client, monkeypatch):
+    from kosodate.core import health
+
+    def broken():
+        raise OperationalError("could not connect to server at db.internal:5432")
+
+    monkeypatch.setattr(health, "_database", broken)
+    response = client.get("/healthz/serving")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["error"] == "OperationalError"
+    assert "db.internal" not in response.text
 
 
 def test_a_broken_database_is_503_and_does_not_leak_the_error_text(client, monkeypatch):

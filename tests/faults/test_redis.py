@@ -21,6 +21,10 @@ def test_a_redis_restart_signs_people_out_and_nothing_else_breaks(shape):
             status, _, body = person.get(path)
             assert status == 200, (path, status, body[:300])
     assert "人気の親子講座" in stranger.get(f"/events/{setup['event']}/")[2]
+    # The load balancer's check keeps the web processes in; monitoring's check reports Redis.
+    assert stranger.get("/healthz/serving")[0] == 200
+    status, _, body = stranger.get("/healthz")
+    assert status == 503 and '"cache": {"ok": false' in body
     # Her session cannot be read: she is signed out, not shown an error.
     status, headers, _ = hanako.get("/mypage/")
     assert status == 302 and headers["Location"].startswith("/accounts/login/")
