@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.images import photo_clean
 from kosodate.core.text import nfc
 
-from .models import Consultation, Profession
-from .photos import MAX_PHOTOS, photo_clean
+from .models import MAX_PHOTOS, Consultation, Profession
 
 
 class MultiplePhotoInput(forms.ClearableFileInput):

@@ -304,6 +304,10 @@ class Message(models.Model):
         return f"#{self.consultation_id} {self.created_at:%Y-%m-%d %H:%M}"
 
 
+# Photos a family may attach to one message (each checked by kosodate.core.images.photo_clean).
+MAX_PHOTOS = 3
+
+
 def _new_key() -> str:
     return uuid.uuid4().hex
 

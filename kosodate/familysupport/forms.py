@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.images import photo_clean
 from kosodate.core.text import nfkc, normalize_text
 
 from .models import District, Member, Session, Skill, SupportRequest
@@ -219,11 +220,29 @@ class SessionForm(forms.Form):
     capacity = forms.IntegerField(label=_("Places"), min_value=1, max_value=500)
 
 
+# A membership photo: a face for the card, never large.
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_MAX_SIDE = 800
+
+
 class CardForm(forms.Form):
     card_number = forms.CharField(label=_("Membership card number"), max_length=20)
+    photo = forms.FileField(
+        label=_("Photo (optional)"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
     def clean_card_number(self):
         return nfkc(self.cleaned_data["card_number"]).upper()
+
+    def clean_photo(self):
+        """Checked by its content and re-encoded (core.images, as consultations' photos)."""
+        upload = self.cleaned_data.get("photo")
+        if not upload:
+            return None
+        return photo_clean(upload, max_bytes=PHOTO_MAX_BYTES, max_side=PHOTO_MAX_SIDE)
 
 
 class ApproveForm(forms.Form):

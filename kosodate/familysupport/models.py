@@ -194,6 +194,26 @@ class Member(models.Model):
         return self.kind in (self.Kind.SUPPORT, self.Kind.BOTH)
 
 
+class MemberPhoto(models.Model):
+    """The membership photo the centre may take at the counter (optional). Re-encoded by
+    kosodate.core.images (EXIF dropped), kept in the database, shown only to the centre's
+    advisors through an access-checked view."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="photo")
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=30)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership photo")
+        verbose_name_plural = _("membership photos")
+
+    def __str__(self) -> str:
+        return f"photo of {self.member}"
+
+
 class Session(models.Model):
     """An orientation (入会説明会) or a training course session (養成講座), with capacity."""
 

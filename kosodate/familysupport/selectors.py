@@ -22,6 +22,7 @@ from .models import (
     District,
     Meeting,
     Member,
+    MemberPhoto,
     MonthClose,
     Offer,
     Session,
@@ -385,6 +386,18 @@ def member_get_for_staff(*, pk: int) -> Member:
     if member is None:
         raise Http404
     return member
+
+
+def member_has_photo(*, member: Member) -> bool:
+    return MemberPhoto.objects.filter(member=member).exists()
+
+
+def member_photo_get_for_staff(*, pk: int) -> MemberPhoto:
+    """The member's photo (for the centre's views only): a 404 when there is none."""
+    photo = MemberPhoto.objects.filter(member_id=pk).first()
+    if photo is None:
+        raise Http404
+    return photo
 
 
 def session_get(*, pk: int) -> Session:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("members/", views.member_list, name="members"),
     path("members/<int:pk>/", views.member_detail, name="member"),
     path("members/<int:pk>/confirm/", views.member_confirm, name="member_confirm"),
+    path("members/<int:pk>/photo/", views.member_photo, name="member_photo"),
     path("members/<int:pk>/approve/", views.supporter_approve, name="supporter_approve"),
     path("members/<int:pk>/insurance/", views.insurance_record, name="insurance"),
     path("sessions/", views.session_list, name="sessions"),

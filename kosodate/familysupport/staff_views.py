@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,6 +92,7 @@ def member_detail(request, pk: int):
         {
             "member": member,
             "profile": getattr(member, "profile", None),
+            "has_photo": selectors.member_has_photo(member=member),
             "card_form": CardForm(),
             "approve_form": ApproveForm(),
             "insurance_form": InsuranceForm(initial={"fiscal_year": timezone.localdate().year}),
@@ -105,7 +107,7 @@ def member_detail(request, pk: int):
 
 def _member_action(request, pk, form_class, action):
     member = selectors.member_get_for_staff(pk=pk)
-    form = form_class(request.POST)
+    form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
             action(member, form.cleaned_data)
@@ -126,9 +128,26 @@ def member_confirm(request, pk: int):
         pk,
         CardForm,
         lambda m, d: membership.member_confirm(
-            actor=request.user, member=m, card_number=d["card_number"], request=request
+            actor=request.user,
+            member=m,
+            card_number=d["card_number"],
+            photo=d["photo"],
+            request=request,
         ),
     )
+
+
+@require_safe
+@advisor_required
+def member_photo(request, pk: int):
+    """The membership photo, for the centre's advisors only (shown on the member's page, whose
+    look is audited); private, never cached by a shared cache."""
+    photo = selectors.member_photo_get_for_staff(pk=pk)
+    response = HttpResponse(bytes(photo.content), content_type=photo.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 @require_POST

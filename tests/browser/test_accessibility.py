@@ -1096,6 +1096,8 @@ NOT_PAGES: dict[str, str] = {
     "familysupport:payment_record": "POST-only; redirects to the activity",
     "familysupport:activity_ics": "an iCalendar file download",
     "familysupport_staff:member_confirm": "POST-only; redirects to the member",
+    "familysupport_staff:member_photo": "the membership photo itself (an image, shown on the "
+    "member's page)",
     "familysupport_staff:supporter_approve": "POST-only; redirects to the member",
     "familysupport_staff:insurance": "POST-only; redirects to the member",
     "familysupport_staff:propose": "POST-only; redirects to the request",

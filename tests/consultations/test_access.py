@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from kosodate.consultations import services
 from kosodate.consultations.models import Photo, Profession, Slot
-from kosodate.consultations.photos import CleanPhoto
 from kosodate.consultations.selectors import VIEW_ACTION, staff_member_for
+from kosodate.core.images import CleanPhoto
 from kosodate.core.models import AuditLog
 
 from .conftest import jpeg_bytes

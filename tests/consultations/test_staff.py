@@ -18,8 +18,8 @@ from kosodate.consultations.models import (
     Profession,
     Topic,
 )
-from kosodate.consultations.photos import CleanPhoto
 from kosodate.consultations.selectors import queue, staff_member_for
+from kosodate.core.images import CleanPhoto
 
 from .conftest import jpeg_bytes
 

@@ -13,7 +13,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from kosodate.core.models import AuditLog
-from kosodate.familysupport.models import Activity, Member, Offer
+from kosodate.familysupport.models import Activity, Member, MemberPhoto, Offer
 from kosodate.familysupport.services import activities
 from tests.factories import HouseholdFactory
 
@@ -46,6 +46,9 @@ def world(rules, advisor, facility_staff, municipal_staff):
     # Confirmed, still ahead.
     _upcoming, confirmed = support.matched(
         member=family, profile=matched_supporter, day=support.next_weekday(3, after_days=9)
+    )
+    MemberPhoto.objects.create(
+        member=family, content=b"\x89PNG", content_type="image/png", width=1, height=1
     )
     unmatched = support.supporter(name="ひまわりさん")
     open_request = support.send_request(family, first_date=support.next_weekday(4, after_days=9))
@@ -115,6 +118,7 @@ STAFF = [
     ("familysupport_staff:members", None, "get"),
     ("familysupport_staff:member", "member", "get"),
     ("familysupport_staff:member_confirm", "member", "post"),
+    ("familysupport_staff:member_photo", "member", "get"),
     ("familysupport_staff:supporter_approve", "member", "post"),
     ("familysupport_staff:insurance", "member", "post"),
     ("familysupport_staff:sessions", None, "get"),

@@ -89,6 +89,85 @@ def test_the_centre_confirms_after_the_orientation(client, rules, advisor):
     assert AuditLog.objects.filter(action="familysupport.member.confirm", actor=advisor).exists()
 
 
+def _attended_applicant():
+    member = support.family_member(status="applied")
+    Attendance.objects.create(session=support.orientation(), member=member, status="attended")
+    return member
+
+
+def _jpeg(size=(1200, 900)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (120, 160, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_the_membership_photo_is_optional_and_kept_re_encoded(client, rules, advisor):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kosodate.familysupport.models import MemberPhoto
+
+    member = _attended_applicant()
+    client.force_login(advisor)
+    client.post(
+        reverse("familysupport_staff:member_confirm", args=[member.pk]),
+        {"card_number": "K0002", "photo": SimpleUploadedFile("face.jpg", _jpeg(), "image/jpeg")},
+    )
+    member.refresh_from_db()
+    photo = MemberPhoto.objects.get(member=member)
+    assert member.status == "active"
+    assert photo.content_type == "image/jpeg" and max(photo.width, photo.height) == 800
+    page = client.get(reverse("familysupport_staff:member", args=[member.pk])).content.decode()
+    photo_url = reverse("familysupport_staff:member_photo", args=[member.pk])
+    assert photo_url in page
+    response = client.get(photo_url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"] == "private, no-store"
+    # Without a photo the confirmation works as before.
+    other = _attended_applicant()
+    client.post(
+        reverse("familysupport_staff:member_confirm", args=[other.pk]), {"card_number": "K0003"}
+    )
+    other.refresh_from_db()
+    assert other.status == "active" and not MemberPhoto.objects.filter(member=other).exists()
+    assert (
+        client.get(reverse("familysupport_staff:member_photo", args=[other.pk])).status_code == 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"%PDF-1.4 not a photo", "読み取れる写真ではありません"), (None, "大きすぎます")],
+    ids=["not-an-image", "too-large"],
+)
+def test_a_bad_membership_photo_is_refused_and_nothing_is_saved(
+    client, rules, advisor, monkeypatch, content, words
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kosodate.familysupport import forms
+    from kosodate.familysupport.models import MemberPhoto
+
+    if content is None:
+        monkeypatch.setattr(forms, "PHOTO_MAX_BYTES", 1000)
+        content = _jpeg()
+    member = _attended_applicant()
+    client.force_login(advisor)
+    response = client.post(
+        reverse("familysupport_staff:member_confirm", args=[member.pk]),
+        {"card_number": "K0004", "photo": SimpleUploadedFile("card.jpg", content, "image/jpeg")},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert words in body and "card.jpg" in body
+    member.refresh_from_db()
+    assert (member.status, member.card_number) == ("applied", "")
+    assert not MemberPhoto.objects.exists()
+
+
 def test_a_supporter_is_approved_after_training_with_an_expiring_certificate(
     client, rules, advisor
 ):

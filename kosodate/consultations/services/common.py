@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from kosodate.core.images import CleanPhoto
 from kosodate.core.services import notification_send
 
 from .. import selectors
 from ..models import Consultation, Message, Photo
-from ..photos import CleanPhoto
 
 NOTIFY_KIND = "consultation"
 

@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import User
 from kosodate.core import audit
+from kosodate.core.images import CleanPhoto
 
 from .. import selectors
 from ..deadlines import working_deadline
-from ..models import Consultation, Message, Topic
-from ..photos import MAX_PHOTOS, CleanPhoto
+from ..models import MAX_PHOTOS, Consultation, Message, Topic
 from .common import add_photos, flag_words, require_text
 
 

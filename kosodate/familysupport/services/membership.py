@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kosodate.core.ages import birthday
 from kosodate.core.capacity import capacity_locked
+from kosodate.core.images import CleanPhoto
 
 from .. import selectors
 from ..models import (
@@ -18,6 +19,7 @@ from ..models import (
     District,
     Insurance,
     Member,
+    MemberPhoto,
     Session,
     SupporterProfile,
 )
@@ -92,9 +94,12 @@ def attendance_record(*, actor, session: Session, attended_ids: set[int], reques
     return came
 
 
-def member_confirm(*, actor, member: Member, card_number: str, request=None) -> Member:
+def member_confirm(
+    *, actor, member: Member, card_number: str, photo: CleanPhoto | None = None, request=None
+) -> Member:
     """The centre confirms membership after the orientation and an identity check at the counter:
-    a card number is issued and the membership runs for the rules' years."""
+    a card number is issued, the photo kept if one was taken (optional; already checked and
+    re-encoded by core.images), and the membership runs for the rules' years."""
     attended = member.attendances.filter(
         session__kind=Session.Kind.ORIENTATION, status=Attendance.Status.ATTENDED
     ).exists()
@@ -116,6 +121,16 @@ def member_confirm(*, actor, member: Member, card_number: str, request=None) -> 
             )
             if not updated:
                 raise ValidationError(_("This member is already confirmed."))
+            if photo is not None:
+                MemberPhoto.objects.update_or_create(
+                    member=member,
+                    defaults={
+                        "content": photo.content,
+                        "content_type": photo.content_type,
+                        "width": photo.width,
+                        "height": photo.height,
+                    },
+                )
             audit(
                 actor,
                 "familysupport.member.confirm",
@@ -123,6 +138,7 @@ def member_confirm(*, actor, member: Member, card_number: str, request=None) -> 
                 subject=member.user,
                 request=request,
                 card=card_number,
+                photo=photo is not None,
             )
     except IntegrityError:
         raise ValidationError({"card_number": _("This card number is already used.")}) from None

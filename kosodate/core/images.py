@@ -1,5 +1,7 @@
-"""Photos families attach: checked by their content (not their name), size-limited, and
-re-encoded, which keeps the pixels and drops everything else (EXIF location included)."""
+"""Uploaded photos, for every app (consultations' attachments, ファミサポ's membership photo):
+checked by their content (not their name), size-limited, and re-encoded, which keeps the pixels
+and drops everything else (EXIF location included). Refusals are ValidationErrors with a message
+for the person who uploaded (code "too_large" or "not_image")."""
 
 import io
 from dataclasses import dataclass
@@ -8,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_PHOTOS = 3
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
-# Larger photos are scaled down: enough to see a rash or a meal, and a bounded size to keep.
+# Larger photos are scaled down (a caller may ask for less): enough to see a rash or a meal, and
+# a bounded size to keep.
 MAX_SIDE = 2048
 # A decompression bomb is refused before its pixels are decoded.
 MAX_PIXELS = 40_000_000
@@ -24,9 +26,10 @@ class CleanPhoto:
     height: int
 
 
-def photo_clean(upload, *, max_bytes: int) -> CleanPhoto:
+def photo_clean(upload, *, max_bytes: int, max_side: int = MAX_SIDE) -> CleanPhoto:
     """Check one uploaded file and return it re-encoded as JPEG (or PNG when it has
-    transparency); raises ValidationError with a message for the family."""
+    transparency), no side longer than `max_side`; raises ValidationError with a message for the
+    person who uploaded it."""
     name = getattr(upload, "name", "") or ""
     if upload.size > max_bytes:
         raise ValidationError(
@@ -41,11 +44,12 @@ def photo_clean(upload, *, max_bytes: int) -> CleanPhoto:
             probe.verify()
         if kind not in ACCEPTED_FORMATS:
             raise UnidentifiedImageError(kind)
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > MAX_PIXELS:
+        with Image.open(io.BytesIO(data)) as opened:
+            if opened.width * opened.height > MAX_PIXELS:
                 raise UnidentifiedImageError("too many pixels")
-            image = ImageOps.exif_transpose(image)  # keep it upright once the EXIF is gone
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
+            # Keep it upright once the EXIF is gone.
+            image: Image.Image = ImageOps.exif_transpose(opened)
+            image.thumbnail((max_side, max_side))
             keep_alpha = image.mode in ("RGBA", "LA", "P") and "transparency" in image.info
             out = io.BytesIO()
             if keep_alpha or image.mode in ("RGBA", "LA"):
