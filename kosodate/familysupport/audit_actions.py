@@ -21,6 +21,7 @@ ACTIONS = {
     "familysupport.meeting.waive": _("Family support: first meeting waived"),
     "familysupport.activity.cancel": _("Family support: activity cancelled"),
     "familysupport.activity.change": _("Family support: activity changed"),
+    "familysupport.activity.no_show": _("Family support: no-show recorded"),
     "familysupport.activity.supporter": _("Family support: activity given to another supporter"),
     "familysupport.report.file": _("Family support: activity report filed"),
     "familysupport.report.confirm": _("Family support: report confirmed"),

@@ -22,6 +22,7 @@ urlpatterns = [
     path("offers/<int:pk>/decline/", views.offer_decline, name="offer_decline"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/cancel/", views.activity_cancel, name="activity_cancel"),
+    path("activities/<int:pk>/no-show/", views.no_show, name="no_show"),
     path("activities/<int:pk>/report/", views.report_file, name="report_file"),
     path("activities/<int:pk>/confirm/", views.report_confirm, name="report_confirm"),
     path("activities/<int:pk>/dispute/", views.report_dispute, name="report_dispute"),

@@ -399,6 +399,25 @@ def activity_cancel(request, pk: int):
     )
 
 
+@require_POST
+@resident_services_required
+def no_show(request, pk: int):
+    activity, side = selectors.activity_get_for_user(user=request.user, pk=pk)
+    if side != "supporter":
+        raise Http404
+    try:
+        charge = activities.activity_no_show(user=request.user, activity=activity)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Recorded as a no-show; the family is told. Charge: %(fee)s yen.")
+            % {"fee": f"{charge:,}"},
+        )
+    return redirect("familysupport:activity_detail", pk)
+
+
 @require_http_methods(["GET", "POST"])
 @resident_services_required
 def report_file(request, pk: int):

@@ -1094,6 +1094,7 @@ NOT_PAGES: dict[str, str] = {
     "familysupport:report_confirm": "POST-only; redirects to the activity",
     "familysupport:report_dispute": "POST-only; its errors are the activity page's",
     "familysupport:payment_record": "POST-only; redirects to the activity",
+    "familysupport:no_show": "POST-only; redirects to the activity",
     "familysupport:activity_ics": "an iCalendar file download",
     "familysupport_staff:member_confirm": "POST-only; redirects to the member",
     "familysupport_staff:member_photo": "the membership photo itself (an image, shown on the "

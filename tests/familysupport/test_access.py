@@ -108,6 +108,7 @@ RESIDENT_POST = [
     ("familysupport:offer_decline", "offer", "unmatched"),
     ("familysupport:activity_cancel", "confirmed", None),  # both sides may cancel
     ("familysupport:report_file", "confirmed", "matched"),
+    ("familysupport:no_show", "confirmed", "matched"),
     ("familysupport:report_confirm", "settled", "family"),
     ("familysupport:report_dispute", "settled", "family"),
     ("familysupport:payment_record", "settled", "matched"),

@@ -8,6 +8,7 @@ from datetime import time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from kosodate.core.models import AuditLog, Notification, OutboundMessage
 from kosodate.familysupport.models import Activity, Meeting
@@ -78,7 +79,7 @@ def test_a_bad_change_is_explained_and_nothing_changes(rules, advisor, changes_,
     fields = {"day": activity.date, "starts": time(15), "ends": time(17), "place": "児童館"}
     fields.update(changes_)
     if isinstance(fields["day"], int):
-        fields["day"] = activity.date.today() + timedelta(days=fields["day"])
+        fields["day"] = timezone.localdate() + timedelta(days=fields["day"])
     with pytest.raises(ValidationError) as caught:
         changes.activity_change(actor=advisor, activity=activity, **fields)
     assert field in caught.value.message_dict
@@ -180,3 +181,64 @@ def test_the_advisor_changes_an_activity_through_the_page(client, rules, advisor
     )
     assert "関係する全員に知らせました" in response.content.decode()
     assert Activity.objects.get(pk=activity.pk).supporter == coming
+
+
+# --- A no-show (issue 14 item 7: "the full booked time for a no-show") ----------------------------
+def _begun(activity):
+    from kosodate.familysupport.selectors import local_datetime
+
+    return local_datetime(activity.date, activity.starts) + timedelta(minutes=20)
+
+
+def test_a_no_show_charges_the_full_booked_time_and_tells_the_family(rules):
+    request, activity = support.matched()
+    supporter = activity.supporter.member.user
+    with pytest.raises(ValidationError):  # not before its time has begun
+        activities.activity_no_show(user=supporter, activity=activity)
+    charge = activities.activity_no_show(user=supporter, activity=activity, now=_begun(activity))
+    assert charge == 1400  # 15:00–17:00 on a weekday, 700 yen an hour
+    activity.refresh_from_db()
+    assert (activity.status, activity.cancelled_by, activity.cancel_fee) == (
+        "cancelled",
+        "no_show",
+        1400,
+    )
+    assert _told(request.family.user, "familysupport.activity.no_show")
+    entry = AuditLog.objects.get(action="familysupport.activity.no_show")
+    assert entry.actor == supporter and entry.detail["charge"] == 1400
+    # Recorded once; the charge can then be recorded as paid.
+    with pytest.raises(ValidationError):
+        activities.activity_no_show(user=supporter, activity=activity, now=_begun(activity))
+    assert activities.payment_record(user=supporter, activity=activity)
+
+
+def test_no_charge_for_a_no_show_when_the_rules_say_so(rules):
+    support.centre(no_show_full=False)
+    _request, activity = support.matched()
+    supporter = activity.supporter.member.user
+    assert activities.activity_no_show(user=supporter, activity=activity, now=_begun(activity)) == 0
+
+
+def test_only_the_matched_supporter_after_the_meeting_records_a_no_show(rules):
+    request, activity = support.matched(meeting_status=Meeting.Status.NEEDED)
+    with pytest.raises(ValidationError):
+        activities.activity_no_show(
+            user=activity.supporter.member.user, activity=activity, now=_begun(activity)
+        )
+    with pytest.raises(ValidationError):
+        activities.activity_no_show(
+            user=request.family.user, activity=activity, now=_begun(activity)
+        )
+    assert Activity.objects.get(pk=activity.pk).status == "confirmed"
+
+
+def test_the_supporter_records_a_no_show_on_the_page(client, rules):
+    _request, activity = support.matched()
+    Activity.objects.filter(pk=activity.pk).update(date=timezone.localdate() - timedelta(days=1))
+    client.force_login(activity.supporter.member.user)
+    page = reverse("familysupport:activity_detail", args=[activity.pk])
+    assert reverse("familysupport:no_show", args=[activity.pk]) in client.get(page).content.decode()
+    response = client.post(reverse("familysupport:no_show", args=[activity.pk]), follow=True)
+    body = response.content.decode()
+    assert "無断欠席として記録し" in body and "無断欠席の料金" in body
+    assert Activity.objects.get(pk=activity.pk).cancelled_by == "no_show"

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -125,6 +126,52 @@ def activity_cancel(*, user, activity: Activity, side: str, today: date | None =
     return charge
 
 
+GATE_CLOSED = _(
+    "The first meeting (事前打ち合わせ) with this family has not been held yet, so no "
+    "activity can take place. Next step: the centre's advisor arranges the meeting."
+)
+
+
+def activity_no_show(*, user, activity: Activity, now: datetime | None = None) -> int:
+    """The family did not come and had not cancelled: the matched supporter records it once the
+    activity's time has begun, and the family owes the rules' no-show charge (the full booked
+    time by default, CentreRules.no_show_full). The family is told; it is audited. Returns the
+    charge in yen."""
+    now = now or timezone.now()
+    if activity.supporter is None or activity.supporter.member.user_id != user.pk:
+        raise ValidationError(_("Only the matched supporter records a no-show."))
+    if not meeting_gate_open(activity):
+        raise ValidationError(GATE_CLOSED)
+    if selectors.local_datetime(activity.date, activity.starts) > now:
+        raise ValidationError(_("A no-show is recorded once the activity's time has begun."))
+    charge = fees.no_show_fee(
+        selectors.rules_get(),
+        day=activity.date,
+        starts=activity.starts,
+        ends=activity.ends,
+        children=1 + activity.request.siblings,
+    )
+    with transaction.atomic():
+        if not Activity.objects.filter(pk=activity.pk, status=Activity.Status.CONFIRMED).update(
+            status=Activity.Status.CANCELLED, cancelled_by="no_show", cancel_fee=charge
+        ):
+            raise ValidationError(_("This activity is no longer waiting to take place."))
+        audit(user, "familysupport.activity.no_show", activity, charge=charge)
+        notify(
+            activity.request.family.user,
+            "familysupport.activity.no_show",
+            _("Recorded as a no-show: %(day)s") % {"day": activity.date.isoformat()},
+            _(
+                "The supporter recorded that nobody came and the activity was not cancelled. "
+                "No-show charge: %(fee)s yen. If this is wrong, contact the centre."
+            )
+            % {"fee": f"{charge:,}"},
+            "familysupport:activity_detail",
+            activity.pk,
+        )
+    return charge
+
+
 def report_file(
     *,
     user,
@@ -142,12 +189,7 @@ def report_file(
     if activity.supporter is None or activity.supporter.member.user_id != user.pk:
         raise ValidationError(_("Only the matched supporter files this report."))
     if not meeting_gate_open(activity):
-        raise ValidationError(
-            _(
-                "The first meeting (事前打ち合わせ) with this family has not been held yet, so no "
-                "activity can take place. Next step: the centre's advisor arranges the meeting."
-            )
-        )
+        raise ValidationError(GATE_CLOSED)
     if activity.date > today:
         raise ValidationError(_("The report is filed after the activity."))
     if actual_end <= actual_start:
@@ -243,11 +285,13 @@ def dispute_settle(*, actor, activity: Activity, fee: int, note: str = "", reque
 
 
 def payment_record(*, user, activity: Activity) -> bool:
-    """The supporter records that the family paid (money passes between members directly)."""
+    """The supporter records that the family paid (money passes between members directly): a
+    settled activity's fee, or a cancellation or no-show charge."""
     with transaction.atomic():
         done = Activity.objects.filter(
+            Q(status=Activity.Status.SETTLED)
+            | Q(status=Activity.Status.CANCELLED, cancel_fee__gt=0),
             pk=activity.pk,
-            status=Activity.Status.SETTLED,
             paid_at__isnull=True,
             supporter__member__user=user,
         ).update(paid_at=timezone.now())
