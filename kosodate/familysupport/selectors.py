@@ -388,6 +388,16 @@ def member_get_for_staff(*, pk: int) -> Member:
     return member
 
 
+def supporter_record(*, profile: SupporterProfile) -> dict:
+    """For the centre: the supporter's weekly hours and number of activities done (settled)."""
+    return {
+        "availability": list(profile.availability.order_by("weekday", "starts")),
+        "activities_done": Activity.objects.filter(
+            supporter=profile, status=Activity.Status.SETTLED
+        ).count(),
+    }
+
+
 def member_has_photo(*, member: Member) -> bool:
     return MemberPhoto.objects.filter(member=member).exists()
 

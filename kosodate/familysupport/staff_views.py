@@ -19,6 +19,7 @@ from kosodate.core.csv import csv_response
 
 from . import selectors
 from .forms import (
+    WEEKDAY_CHOICES,
     ActivityChangeForm,
     ApproveForm,
     CardForm,
@@ -86,12 +87,20 @@ def member_list(request):
 def member_detail(request, pk: int):
     member = selectors.member_get_for_staff(pk=pk)
     record_viewed(actor=request.user, target=member, subject=member.user, request=request)
+    profile = getattr(member, "profile", None)
+    weekdays = dict(WEEKDAY_CHOICES)
+    record = selectors.supporter_record(profile=profile) if profile else None
+    if record:
+        record["hours"] = [
+            (weekdays[w.weekday], w.starts, w.ends) for w in record.pop("availability")
+        ]
     return render(
         request,
         "familysupport/staff/member_detail.html",
         {
             "member": member,
-            "profile": getattr(member, "profile", None),
+            "profile": profile,
+            "record": record,
             "has_photo": selectors.member_has_photo(member=member),
             "card_form": CardForm(),
             "approve_form": ApproveForm(),

@@ -437,3 +437,16 @@ def test_month_close_statement_and_national_csv(client, rules, advisor):
     client.force_login(activity.supporter.member.user)
     statement = client.get(reverse("familysupport:statement") + f"?month={month}")
     assert "センターは" in statement.content.decode()
+
+
+def test_the_centre_sees_a_supporters_hours_and_activities_done(client, rules, advisor):
+    profile = support.supporter(hours=(time(9), time(18)), weekdays=[0, 1])
+    _request, activity = support.matched(profile=profile)
+    Activity.objects.filter(pk=activity.pk).update(status="settled")
+    client.force_login(advisor)
+    body = client.get(
+        reverse("familysupport_staff:member", args=[profile.member.pk])
+    ).content.decode()
+    section = body.split("活動できる曜日・時間", 1)[1]
+    assert section.count("09:00–18:00") == 2
+    assert "活動の実績（件）</dt><dd>1</dd>" in section
