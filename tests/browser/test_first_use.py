@@ -487,3 +487,72 @@ def test_done_when_register_verify_sign_in_book_and_staff_approve(page, new_page
     go(page, reverse("mypage"))
     expect(page.locator("section[aria-labelledby=bookings-title]")).to_contain_text(KOMOREBI)
     assert not [url for url in visited if "/admin/" in url], visited
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_remaining_wording_in_both_languages(language, page, page_en, resident, municipality):
+    """Item 9, in both languages: no 「さん」 after a facility's name; a childcare fee is 利用料
+    (not the events' 参加費); the dose form's empty choice is in the page's language."""
+    from kosodate.health.loading import schedule_data_load
+    from kosodate.health.models import ScheduleRule, Vaccine
+
+    tab = page if language == "ja" else page_en
+    facility = FacilityFactory(name="ひだまり一時保育室", name_en="Hidamari Care Room")
+    [kid] = family(resident, first_name="さくら")
+    registered(kid, facility)
+    schedule_data_load(vaccine_model=Vaccine, rule_model=ScheduleRule)
+    login(tab, resident)
+
+    go(tab, reverse("childcare:booking_create", args=[facility.pk]))
+    back = tab.locator("main p a").first
+    if language == "ja":
+        expect(back).to_have_text("ひだまり一時保育室 に戻る")
+        expect(tab.locator("main")).not_to_contain_text("さんの情報")
+    else:
+        expect(back).to_have_text("Back to Hidamari Care Room")
+    go(tab, reverse("childcare:facility_detail", args=[facility.pk]))
+    fee = tab.locator("main dl.facts dt").filter(has_text="利用料" if language == "ja" else "Fee")
+    expect(fee).to_have_count(1)
+    expect(tab.locator("main")).not_to_contain_text("参加費")
+
+    go(tab, reverse("health_dose_add", args=[kid.pk]))
+    empty = tab.locator("#id_vaccine option").first
+    expect(empty).to_have_text("選択してください" if language == "ja" else "- Select an option -")
+    if language == "ja":
+        expect(tab.locator("main")).not_to_contain_text("Select an option")
+    assert_accessible(tab)
+
+
+def test_an_interview_is_not_recorded_as_held_before_its_day(page, resident, facility_staff):
+    """Item 8: an interview set for a later day cannot be recorded as held; the staff page says
+    why instead of offering the button, and offers it once the day has come."""
+    from django.utils import timezone
+
+    from kosodate.childcare.models import Registration
+
+    facility = FacilityFactory(name="こもれび保育園", requires_interview=True)
+    staff_of(facility_staff, facility)
+    [kid] = family(resident, first_name="さくら")
+    registration = Registration.objects.create(
+        facility=facility,
+        child=kid,
+        household=kid.household,
+        requested_by=resident,
+        status=Registration.Status.INTERVIEW_SCHEDULED,
+        interview_at=timezone.now() + timedelta(days=3),
+    )
+    login(page, facility_staff)
+    go(page, reverse("childcare_staff:registration_detail", args=[registration.pk]))
+    expect(page.locator("#complete-refusal")).to_contain_text("面談の日になるまで")
+    expect(page.get_by_role("button", name="面談を実施し、利用登録を完了する")).to_have_count(0)
+    assert_accessible(page)
+
+    Registration.objects.filter(pk=registration.pk).update(
+        interview_at=timezone.now() - timedelta(hours=1)
+    )
+    page.reload()
+    page.get_by_role("button", name="面談を実施し、利用登録を完了する").click()
+    page.wait_for_load_state()
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.ACTIVE
+    expect(page.locator("#complete-refusal")).to_have_count(0)
