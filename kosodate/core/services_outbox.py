@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import DNS_NAME, EmailMessage, mailers
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -190,8 +190,12 @@ def messages_deliver(*, message_ids: list[int], now=None) -> dict[int, str]:
     """Claim the queued ones among `message_ids` (one UPDATE) and send them, emails over one
     connection; returns {id: "sent" | "retry" | "failed"} for those claimed."""
     now = now or timezone.now()
+    # Only the due ones: a message whose try failed in another task's batch waits for its retry
+    # (its own task at next_attempt_at); its first task, still queued, must not try it early.
     claimed = OutboundMessage.objects.filter(
-        pk__in=message_ids, status=OutboundMessage.Status.QUEUED
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        pk__in=message_ids,
+        status=OutboundMessage.Status.QUEUED,
     )
     if not claimed.update(
         status=OutboundMessage.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
@@ -205,7 +209,6 @@ def messages_deliver(*, message_ids: list[int], now=None) -> dict[int, str]:
         ).order_by("pk")
     )
     outcomes: dict[int, str] = {}
-    sent: list[int] = []
     emails = [m for m in messages if m.channel == OutboundMessage.Channel.EMAIL]
     texts = [m for m in messages if m.channel != OutboundMessage.Channel.EMAIL]
     if emails:
@@ -223,7 +226,7 @@ def messages_deliver(*, message_ids: list[int], now=None) -> dict[int, str]:
                 except Exception as exc:  # any failure is recorded and retried, never lost
                     outcomes[message.pk] = _message_delivery_failed(message, exc)
                 else:
-                    sent.append(message.pk)
+                    outcomes[message.pk] = _message_sent(message.pk)
         finally:
             with contextlib.suppress(Exception):
                 mailer.close()
@@ -233,17 +236,22 @@ def messages_deliver(*, message_ids: list[int], now=None) -> dict[int, str]:
         except Exception as exc:
             outcomes[message.pk] = _message_delivery_failed(message, exc)
         else:
-            sent.append(message.pk)
-    if sent:
-        done = {"status": OutboundMessage.Status.SENT, "sent_at": timezone.now()}
-        if not settings.DEV_OUTBOX_KEEPS_SECRETS:
-            # Delivered: the secret's only copy at rest goes (docs/operations.md, "Secrets").
-            done["sealed_body"] = ""
-        OutboundMessage.objects.filter(pk__in=sent, status=OutboundMessage.Status.SENDING).update(
-            next_attempt_at=None, last_error="", **done
-        )
-        outcomes.update(dict.fromkeys(sent, "sent"))
+            outcomes[message.pk] = _message_sent(message.pk)
     return outcomes
+
+
+def _message_sent(message_id: int) -> str:
+    """Recorded as soon as the server accepted it, not at the end of the batch: a worker killed
+    in the middle of a batch must not leave the messages already accepted to be sent again
+    (tests/faults/test_mail.py counts every Message-ID at the mail server)."""
+    done: dict[str, Any] = {"status": OutboundMessage.Status.SENT, "sent_at": timezone.now()}
+    if not settings.DEV_OUTBOX_KEEPS_SECRETS:
+        # Delivered: the secret's only copy at rest goes (docs/operations.md, "Secrets").
+        done["sealed_body"] = ""
+    OutboundMessage.objects.filter(pk=message_id, status=OutboundMessage.Status.SENDING).update(
+        next_attempt_at=None, last_error="", **done
+    )
+    return "sent"
 
 
 # A message is SENDING only while one worker tries it (EMAIL_TIMEOUT bounds a try). A worker killed
