@@ -119,6 +119,12 @@ def main() -> None:
     parser.add_argument("--bare-requests", type=int, default=2000)
     parser.add_argument("--port", type=int, default=8771)
     parser.add_argument("--json", action="store_true", help="print the result as JSON only")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="run the web workers under cProfile; write DIR/web.prof and print the top frames "
+        "(the timings of a profiled run are not the benchmark's)",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -142,7 +148,7 @@ def main() -> None:
             )
         )
 
-    with harness.serving(env, port=args.port, workers=args.workers) as server:
+    with harness.serving(env, port=args.port, workers=args.workers, profile=args.profile) as server:
         measured = harness.measure(
             server,
             database_url=database_url,
@@ -170,9 +176,13 @@ def main() -> None:
         "throughput_ratio_to_bare": rush_result["rps"] / bare["rps"],
         "database": checked,
     }
+    if args.profile:
+        result["profile"] = harness.profile_report(args.profile)
     if args.json:
         print(json.dumps(result, indent=2))
         return
+    if args.profile:
+        print("\n".join(result["profile"]))
     harness.print_rush(result, what="applications")
     print(
         f"CPU per application: {result['cpu_ms_per_application']:.1f} ms (gunicorn + PostgreSQL "

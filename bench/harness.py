@@ -89,21 +89,27 @@ def django_step(script: str, env: dict[str, str], *argv) -> dict:
 
 
 @contextmanager
-def serving(env: dict[str, str], *, port: int, workers: int) -> Iterator[subprocess.Popen]:
-    """gunicorn with the site (and the bare view) on 127.0.0.1:`port`, once it answers."""
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi",
-            f"--bind=127.0.0.1:{port}",
-            f"--workers={workers}",
-            "--backlog=4096",
-            "--timeout=120",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+def serving(
+    env: dict[str, str], *, port: int, workers: int, profile: str | None = None
+) -> Iterator[subprocess.Popen]:
+    """gunicorn with the site (and the bare view) on 127.0.0.1:`port`, once it answers. With
+    `profile` (a directory), every web worker runs under cProfile (bench/gunicorn_profile.py)."""
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "config.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        "--backlog=4096",
+        "--timeout=120",
+        "--log-level=warning",
+    ]
+    if profile:
+        Path(profile).mkdir(parents=True, exist_ok=True)
+        for old in Path(profile).glob("web-*.prof"):
+            old.unlink()
+        command.append("--config=python:bench.gunicorn_profile")
+        env = {**env, "BENCH_PROFILE_DIR": str(Path(profile).resolve())}
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.time() + 30
         while True:
@@ -460,6 +466,29 @@ def run_worker(env: dict[str, str], database_url: str) -> dict:
     worker = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
     after = {pid: _cpu_seconds(pid) for pid in _postgres_backends(database)}
     return {"wall_s": wall, "cpu_s": worker + cpu_used(backends, after)}
+
+
+def profile_report(profile: str, *, top: int = 10) -> list[str]:
+    """Merge the web workers' stats into <profile>/web.prof and return the top frames by own
+    time (tottime) and by cumulative time, as printed lines."""
+    import io
+    import pstats
+
+    files = sorted(str(p) for p in Path(profile).glob("web-*.prof"))
+    if not files:
+        return ["no profile was written (did the workers exit cleanly?)"]
+    stats = pstats.Stats(*files)
+    stats.dump_stats(str(Path(profile) / "web.prof"))
+    lines = [f"profile of {len(files)} web workers: {Path(profile) / 'web.prof'} (snakeviz-ready)"]
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(*files, stream=out).sort_stats(order).print_stats(top)
+        table = out.getvalue().split("ncalls", 1)[-1].strip().splitlines()[1:]
+        lines += [
+            f"top {top} by {order}:",
+            *("  " + line.strip() for line in table if line.strip()),
+        ]
+    return lines
 
 
 def print_rush(result: dict, *, what: str) -> None:
