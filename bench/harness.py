@@ -54,10 +54,16 @@ def bench_env(database_url: str, redis_url: str) -> dict[str, str]:
             "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         }
     )
+    if not redis_url:
+        # The embedded default (make run): no Redis; sessions in the database, a cache per process.
+        del env["REDIS_URL"]
     return env
 
 
 def ensure_database(database_url: str) -> None:
+    """Create the PostgreSQL database if missing (an SQLite file is created by migrate)."""
+    if not database_url.startswith("postgres"):
+        return
     import psycopg
 
     name = database_url.rsplit("/", 1)[1]
