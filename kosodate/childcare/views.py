@@ -323,13 +323,16 @@ def booking_create(request, pk: int):
     facility = selectors.facility_get_public(pk=pk)
     if request.method != "POST":
         # No child registered yet: the registration step, never a form that will be refused.
-        readiness = selectors.booking_readiness(user=request.user, facilities=[facility])
-        if readiness[facility.pk] == selectors.BOOK_REGISTER:
+        # Staff are not asked (no entry for them): they see the form, as before.
+        readiness = selectors.booking_readiness(user=request.user, facilities=[facility]).get(
+            facility.pk
+        )
+        if readiness == selectors.BOOK_REGISTER:
             messages.info(
                 request, _("Register your child with this facility first; then you can book.")
             )
             return redirect("childcare:registration_create", pk=facility.pk)
-        if readiness[facility.pk] == selectors.BOOK_PENDING:
+        if readiness == selectors.BOOK_PENDING:
             messages.info(
                 request,
                 _(
