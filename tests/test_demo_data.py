@@ -84,3 +84,24 @@ def test_an_aged_demo_database_never_turns_the_announced_maintenance_into_a_real
     window = MaintenanceWindow.objects.get()
     assert window.starts_at > eight_days_later + timedelta(days=6)
     assert MaintenanceWindow.objects.count() == 1
+
+
+def test_the_facility_staff_persona_runs_the_event_its_centre_organises(client):
+    """hoiku's centre organises 親子リトミック: hoiku runs it from the back office and sees no
+    other event (issue 10.2)."""
+    from kosodate.accounts.models import User
+    from kosodate.events.models import Event
+
+    demo_data_load()
+    event = Event.objects.get(title="親子リトミック")
+    assert event.organiser is not None
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    hoiku = User.objects.get(email="hoiku@example.jp")
+    TOTP.activate(hoiku, generate_totp_secret())  # the back office asks for an app first
+    client.force_login(hoiku)
+    listed = client.get(reverse("events_staff:list")).text
+    assert "親子リトミック" in listed and "ベビーマッサージ" not in listed
+    assert client.get(reverse("events_staff:detail", args=[event.pk])).status_code == 200
+    other = Event.objects.exclude(pk=event.pk).first()
+    assert client.get(reverse("events_staff:detail", args=[other.pk])).status_code == 404

@@ -15,6 +15,12 @@ def _mypage_upcoming(request) -> list:
     return upcoming_for_mypage(household=request.user.household)
 
 
+def _staff_may_run_events(user) -> bool:
+    from .selectors import staff_may_run_events
+
+    return staff_may_run_events(user)
+
+
 class EventsConfig(AppConfig):
     name = "kosodate.events"
     label = "events"
@@ -22,7 +28,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from kosodate.core import registry
-        from kosodate.core.access import MUNICIPAL
+        from kosodate.core.access import FACILITY_OR_MUNICIPAL
 
         from . import (
             audit_actions,  # noqa: F401  (registers the audit vocabulary)
@@ -67,10 +73,12 @@ class EventsConfig(AppConfig):
                 key="events",
                 label=pgettext_lazy("staff menu", "Events and classes"),
                 url_name="events_staff:list",
-                # Events belong to municipal staff (issue 10.2): facility staff run 一時預かり.
-                roles=MUNICIPAL,
+                # Municipal staff, and a centre's own staff while an event names their centre
+                # (issue 10.2): the rule of the pages, events_staff_required.
+                roles=FACILITY_OR_MUNICIPAL,
+                allowed=_staff_may_run_events,
                 service="events",
                 order=70,
             )
         )
-        registry.register_demo_data(registry.DemoData("events", demo.demo_load, order=50))
+        registry.register_demo_data(registry.DemoData("events", demo.demo_load, order=65))

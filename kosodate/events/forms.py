@@ -74,6 +74,7 @@ class EventStaffForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = [
+            "organiser",
             "title",
             "title_en",
             "category",
@@ -120,6 +121,15 @@ class EventStaffForm(forms.ModelForm):
                 "automatically."
             ),
         }
+
+    def __init__(self, *args, organiser_editable: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not organiser_editable:
+            # A centre's staff run their centre's events; whose event it is stays the
+            # municipality's to say (they could otherwise give it away or take it over).
+            del self.fields["organiser"]
+        else:
+            self.fields["organiser"].empty_label = _("None (an event of the municipality)")
 
     def _line(self, name):
         return normalize_line(self.cleaned_data.get(name) or "")

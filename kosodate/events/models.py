@@ -138,6 +138,21 @@ class Event(BilingualMixin, models.Model):
     drawn_at = models.DateTimeField(_("lottery drawn"), null=True, blank=True)
     draw_seed = models.CharField(_("lottery seed"), max_length=64, blank=True)
     draw_order = models.JSONField(_("lottery order"), default=list, blank=True)
+    # The centre that runs the event (a facility with its own staff, childcare.FacilityStaff):
+    # its staff run this event as municipal staff do, and no other (issue 10.2). Named by the
+    # app label only: events imports nothing of childcare, the staff scope is a join.
+    organiser = models.ForeignKey(
+        "childcare.Facility",
+        verbose_name=_("organising centre"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_(
+            "Its own staff may run this event (participants, attendance, messages). Empty: an "
+            "event of the municipality, run by municipal staff only."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import Child
+from kosodate.core.access import is_municipal_staff
 from kosodate.core.registry import UpcomingItem
 
 from .models import Application, Event
@@ -157,14 +158,31 @@ def event_places_left_fill(event: Event) -> None:
     event.places_left = max(event.capacity - counts["taken"], 0)
 
 
-def event_get_for_staff(*, pk: int) -> Event:
-    event = get_object_or_404(events_with_places(), pk=pk)
+def _run_by(user) -> Q:
+    """The events `user` runs: every one for municipal staff (and system administrators), those
+    that name the user's own centre for a centre's staff (issue 10.2)."""
+    if is_municipal_staff(user):
+        return Q()
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    return Q(organiser__staff_members__user=user)
+
+
+def staff_may_run_events(user) -> bool:
+    """Whether `user` has any event to run: the rule of the events staff pages and of their menu
+    entry (`back_office_required(allowed=...)`, `StaffMenuEntry.allowed`)."""
+    return is_municipal_staff(user) or Event.objects.filter(_run_by(user)).exists()
+
+
+def event_get_for_staff(*, user, pk: int) -> Event:
+    """An event `user` runs; any other is a 404 (a centre's staff do not learn of the others)."""
+    event = get_object_or_404(events_with_places().filter(_run_by(user)), pk=pk)
     event.places_left = event_places_left(event)
     return event
 
 
-def events_for_staff() -> QuerySet[Event]:
-    return events_with_places().order_by("-starts_at", "-pk")
+def events_for_staff(*, user) -> QuerySet[Event]:
+    return events_with_places().filter(_run_by(user)).order_by("-starts_at", "-pk")
 
 
 def application_active_for_household(

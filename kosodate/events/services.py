@@ -26,6 +26,7 @@ from .models import Application, ApplicationStatusChange, Event
 from .notices import application_notify, application_state_notify, format_time
 
 EVENT_EDITABLE_FIELDS = (
+    "organiser",
     "title",
     "title_en",
     "description",

@@ -11,18 +11,26 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.core import ages
-from kosodate.core.access import municipal_staff_required
+from kosodate.core.access import (
+    FACILITY_OR_MUNICIPAL,
+    back_office_required,
+    municipal_staff_required,
+)
 from kosodate.core.csv import csv_response
 
 from . import selectors, services
 from .forms import EventCancelForm, EventStaffForm, ParticipantsMessageForm
 from .models import Application
 
-# Events belong to municipal staff. Facility staff (一時預かり) saw and exported every event's
-# participants — names, phones, children's allergies — and could edit and message any event
-# (issue 10.2). No event names an organising centre yet; when one does, that centre's own staff
-# join here through an access-checked getter, as childcare's facility staff do.
-events_staff_required = municipal_staff_required
+# Events belong to municipal staff, or to the organising centre's own staff when an event names
+# one (Event.organiser). Facility staff once saw and exported every event's participants — names,
+# phones, children's allergies — and could edit and message any event (issue 10.2). Now a
+# centre's staff reach these pages only while an event names their centre, the list shows only
+# those events, and every other event is a 404 (selectors.event_get_for_staff). New events are
+# the municipality's to create: municipal staff name the centre that runs one.
+events_staff_required = back_office_required(
+    roles=FACILITY_OR_MUNICIPAL, allowed=selectors.staff_may_run_events
+)
 
 
 def _add_error(form, error: ValidationError) -> None:
@@ -36,19 +44,19 @@ def _add_error(form, error: ValidationError) -> None:
 @require_safe
 @events_staff_required
 def event_list(request):
-    events = list(selectors.events_for_staff()[:200])
+    events = list(selectors.events_for_staff(user=request.user)[:200])
     for event in events:
         event.places_left = selectors.event_places_left(event)
     return render(request, "events/staff/list.html", {"events": events, "now": timezone.now()})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@events_staff_required
+@municipal_staff_required
 def event_create(request, copy_from: int | None = None):
     initial = {}
     source = None
     if copy_from is not None:
-        source = selectors.event_get_for_staff(pk=copy_from)
+        source = selectors.event_get_for_staff(user=request.user, pk=copy_from)
         initial = services.event_copy_initial(event=source)
     form = EventStaffForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -65,8 +73,10 @@ def event_create(request, copy_from: int | None = None):
 @require_http_methods(["GET", "HEAD", "POST"])
 @events_staff_required
 def event_edit(request, pk: int):
-    event = selectors.event_get_for_staff(pk=pk)
-    form = EventStaffForm(request.POST or None, instance=event)
+    event = selectors.event_get_for_staff(user=request.user, pk=pk)
+    form = EventStaffForm(
+        request.POST or None, instance=event, organiser_editable=request.user.is_municipal_staff
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.event_update(
@@ -83,7 +93,7 @@ def event_edit(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 @events_staff_required
 def event_cancel(request, pk: int):
-    event = selectors.event_get_for_staff(pk=pk)
+    event = selectors.event_get_for_staff(user=request.user, pk=pk)
     form = EventCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         count = services.event_cancel(
@@ -119,7 +129,7 @@ def _participant_rows(event) -> list[dict]:
 @require_safe
 @events_staff_required
 def event_detail(request, pk: int):
-    event = selectors.event_get_for_staff(pk=pk)
+    event = selectors.event_get_for_staff(user=request.user, pk=pk)
     rows = _participant_rows(event)
     services.participants_viewed(event=event, actor=request.user, request=request)
     return render(
@@ -138,7 +148,7 @@ def event_detail(request, pk: int):
 @require_safe
 @events_staff_required
 def participants_csv(request, pk: int):
-    event = selectors.event_get_for_staff(pk=pk)
+    event = selectors.event_get_for_staff(user=request.user, pk=pk)
     services.participants_viewed(event=event, actor=request.user, request=request, export=True)
     header = [
         _("Status"),
@@ -181,7 +191,7 @@ def _participant_csv_rows(event):
 @require_POST
 @events_staff_required
 def attendance(request, pk: int):
-    event = selectors.event_get_for_staff(pk=pk)
+    event = selectors.event_get_for_staff(user=request.user, pk=pk)
     ids = {int(value) for value in request.POST.getlist("attended") if value.isdigit()}
     came = services.attendance_record(
         event=event, attended_ids=ids, actor=request.user, request=request
@@ -193,7 +203,7 @@ def attendance(request, pk: int):
 @require_http_methods(["GET", "HEAD", "POST"])
 @events_staff_required
 def participants_message(request, pk: int):
-    event = selectors.event_get_for_staff(pk=pk)
+    event = selectors.event_get_for_staff(user=request.user, pk=pk)
     form = ParticipantsMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         count = services.participants_message(
