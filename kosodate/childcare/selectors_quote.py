@@ -59,10 +59,12 @@ def booking_quote(
     start: time,
     end: time,
     now: datetime | None = None,
+    limits: bool = True,
 ) -> Quote:
     """Everything the rules say about this request before it is sent: problems in the family's
     words, the fee per child, and whether each child would get a place or go on the waiting list
-    (a preview: the service decides under the lock)."""
+    (a preview: the service decides under the lock). `limits=False` leaves out the limits per
+    child (a query), for the service that checks them under the lock anyway."""
     now = now or timezone.now()
     rules = R.rules_for(facility)
     quote = Quote(facility, day, start, end, cancel_deadline=R.cancel_deadline(rules, day))
@@ -135,11 +137,12 @@ def booking_quote(
         quote.lines.append(
             QuoteLine(child=child, band=band, fee=R.fee_yen(rules, start, end) if hours_ok else 0)
         )
-    problems.extend(
-        limit_problems(
-            rules=rules, children=children, day=day, hours=quote.hours if hours_ok else 0
+    if limits:
+        problems.extend(
+            limit_problems(
+                rules=rules, children=children, day=day, hours=quote.hours if hours_ok else 0
+            )
         )
-    )
     if user.household_id is not None and rules.suspension_points:
         points = penalty_points(household_id=user.household_id, rules=rules, now=now)
         if points >= rules.suspension_points:

@@ -231,8 +231,16 @@ def _booking_request(
     notes: str,
     now: datetime,
 ) -> list[Booking]:
+    # The limits per child are checked under the lock below (they decide there), not twice.
     quote = selectors_quote.booking_quote(
-        user=user, facility=facility, children=children, day=day, start=start, end=end, now=now
+        user=user,
+        facility=facility,
+        children=children,
+        day=day,
+        start=start,
+        end=end,
+        now=now,
+        limits=False,
     )
     if quote.problems:
         raise ValidationError(quote.problems)
