@@ -115,7 +115,8 @@ def supporters_fitting(
     *, request: SupportRequest, rules: CentreRules | None = None
 ) -> QuerySet[SupporterProfile]:
     """Approved supporters with a valid certificate who fit the request's area, skills and every
-    weekday's hours; never the family itself. One query whatever the number of supporters.
+    weekday's hours, and are not busy with another activity at that time; never the family
+    itself. One query whatever the number of supporters.
 
     No join to the weekly hours and no GROUP BY in the outer query (each would multiply or
     regroup every selected column): the hours are one subquery of the profiles free on every
@@ -143,9 +144,28 @@ def supporters_fitting(
             .filter(days=len(weekdays))
             .values("profile")
         )
+    # Not already busy then: an activity of theirs overlapping the request's times on one of its
+    # dates (offer_accept refuses such an accept anyway, under the supporter's lock).
+    if request.is_recurring and request.until:
+        on_dates = Q(
+            date__gte=request.first_date,
+            date__lte=request.until,
+            date__iso_week_day__in=[w + 1 for w in weekdays],
+        )
+    else:
+        on_dates = Q(date=request.first_date)
+    busy = Exists(
+        Activity.objects.filter(
+            on_dates,
+            supporter=OuterRef("pk"),
+            starts__lt=request.ends,
+            ends__gt=request.starts,
+        ).exclude(status=Activity.Status.CANCELLED)
+    )
     return (
         SupporterProfile.objects.filter(
             free,
+            ~busy,
             status=SupporterProfile.Status.APPROVED,
             certificate_expires__gt=timezone.localdate(),
             member__status=Member.Status.ACTIVE,

@@ -95,6 +95,8 @@ def test_advisor_ranks_candidates_and_proposes_one(rules, advisor):
     near_busy = support.supporter()
     near_free = support.supporter()
     support.matched(member=support.family_member(), profile=near_busy)
+    # Busier this month, but not at the request's time (that would rule them out).
+    Activity.objects.filter(supporter=near_busy).update(starts=time(9), ends=time(10))
     request = support.send_request(family)
     assert request.status == "advisor"
     ranked = selectors.candidates_ranked(request=request)
@@ -225,11 +227,12 @@ def test_the_day_before_both_sides_are_reminded_once(rules):
 # --- One supporter, one place at a time (no overlapping activities) ------------------------------
 def test_a_supporter_cannot_accept_an_overlapping_activity(rules):
     profile = support.supporter()
-    _first, activity = support.matched(profile=profile)  # 15:00–17:00
-    other_family = support.family_member()
+    # Both offered while the supporter was free; then they take the first (15:00–17:00).
+    first = support.send_request(support.family_member())
     overlapping = support.send_request(
-        other_family, first_date=activity.date, starts=time(16, 0), ends=time(18, 0)
+        support.family_member(), first_date=first.first_date, starts=time(16), ends=time(18)
     )
+    assert matching.offer_accept(profile=profile, offer_id=first.offers.get(supporter=profile).pk)
     offer = overlapping.offers.get(supporter=profile)
     with pytest.raises(ValidationError) as caught:
         matching.offer_accept(profile=profile, offer_id=offer.pk)
@@ -241,7 +244,7 @@ def test_a_supporter_cannot_accept_an_overlapping_activity(rules):
     assert not Activity.objects.filter(request=overlapping).exists()
     # Back to back is not an overlap.
     after = support.send_request(
-        support.family_member(), first_date=activity.date, starts=time(17, 0), ends=time(18, 0)
+        support.family_member(), first_date=first.first_date, starts=time(17), ends=time(18)
     )
     assert matching.offer_accept(profile=profile, offer_id=after.offers.get(supporter=profile).pk)
 
@@ -249,7 +252,6 @@ def test_a_supporter_cannot_accept_an_overlapping_activity(rules):
 def test_one_overlapping_date_of_a_repeat_refuses_the_whole_repeat(rules):
     profile = support.supporter()
     first = support.next_weekday(1)
-    _single, activity = support.matched(profile=profile, day=first + timedelta(days=7))
     repeat = support.send_request(
         support.family_member(),
         first_date=first,
@@ -258,10 +260,41 @@ def test_one_overlapping_date_of_a_repeat_refuses_the_whole_repeat(rules):
         starts=time(16, 30),
         ends=time(18, 0),
     )
+    _single, activity = support.matched(profile=profile, day=first + timedelta(days=7))
     with pytest.raises(ValidationError) as caught:
         matching.offer_accept(profile=profile, offer_id=repeat.offers.get(supporter=profile).pk)
     assert activity.date.isoformat() in caught.value.messages[0]
     assert not Activity.objects.filter(request=repeat).exists()
+
+
+def test_a_supporter_busy_at_that_time_is_not_asked(rules):
+    busy, free = support.supporter(), support.supporter()
+    tuesday = support.next_weekday(1)
+    _matched, activity = support.matched(profile=busy, day=tuesday + timedelta(days=7))
+    single = support.send_request(
+        support.family_member(), first_date=activity.date, starts=time(16), ends=time(18)
+    )
+    assert list(single.offers.values_list("supporter", flat=True)) == [free.pk]
+
+    def repeat(weekday: int):
+        first = support.next_weekday(weekday)
+        return support.send_request(
+            support.family_member(),
+            first_date=first,
+            weekdays=[weekday],
+            until=first + timedelta(days=14),
+            starts=time(16),
+            ends=time(18),
+        )
+
+    # Every Tuesday for three weeks: the middle one is taken.
+    assert list(repeat(1).offers.values_list("supporter", flat=True)) == [free.pk]
+    # Every Thursday over the same weeks: free.
+    assert set(repeat(3).offers.values_list("supporter", flat=True)) == {busy.pk, free.pk}
+    later = support.send_request(
+        support.family_member(), first_date=activity.date, starts=time(17), ends=time(18)
+    )
+    assert set(later.offers.values_list("supporter", flat=True)) == {busy.pk, free.pk}
 
 
 def test_a_cancelled_activity_no_longer_blocks_the_time(rules):

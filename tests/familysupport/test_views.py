@@ -20,6 +20,7 @@ from kosodate.familysupport.models import (
     SupporterProfile,
     SupportRequest,
 )
+from kosodate.familysupport.services import matching
 from tests.factories import ChildFactory, HouseholdFactory, UserFactory
 
 from . import support
@@ -285,10 +286,11 @@ def test_the_second_supporter_to_accept_is_told_it_is_taken(client, rules):
 
 def test_an_overlapping_accept_is_refused_with_the_reason(client, rules):
     profile = support.supporter()
-    _first, activity = support.matched(profile=profile)
+    first = support.send_request(support.family_member())
     request = support.send_request(
-        support.family_member(), first_date=activity.date, starts=time(16), ends=time(18)
+        support.family_member(), first_date=first.first_date, starts=time(16), ends=time(18)
     )
+    assert matching.offer_accept(profile=profile, offer_id=first.offers.get(supporter=profile).pk)
     offer = request.offers.get(supporter=profile)
     response = _login(client, profile.member.user).post(
         reverse("familysupport:offer_accept", args=[offer.pk]), follow=True
