@@ -1124,6 +1124,7 @@ NOT_PAGES: dict[str, str] = {
     "notification_read_all": "POST-only; redirects to the notifications list",
     "manifest": "JSON (the web app manifest)",
     "healthz": "JSON for load balancers and monitoring",
+    "healthz_serving": "JSON for the load balancer (the database only)",
     "metrics": "Prometheus text for monitoring (loopback or token only)",
     "set_language": "POST-only; redirects back",
     "backoffice:announcement_unpublish": "POST-only; redirects to the list",
