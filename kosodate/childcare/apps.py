@@ -38,7 +38,9 @@ class ChildcareConfig(AppConfig):
                 key="childcare",
                 flag="childcare_enabled",
                 name=name,
-                description=_("See free places at every facility and book a day of care online."),
+                description=_(
+                    "See free places at every facility and book a day of temporary childcare online."
+                ),
                 url_name="childcare:availability",
                 paths=("/childcare/", "/staff/childcare/"),
                 order=10,
