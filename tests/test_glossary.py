@@ -32,7 +32,7 @@ def glossary_terms(text: str) -> list[Term]:
         main, _, bracket = english.partition(" (")
         forms = [main.strip()]
         for part in bracket.rstrip(")").split(","):
-            part = re.sub(r"^(to|short:)\s+", "", part.strip())
+            part = re.sub(r"^(to|short:|long:)\s+", "", part.strip())
             if part and not part.startswith(("the ", "one ")):
                 forms.append(part)
         terms.append(
@@ -62,7 +62,10 @@ def second_terms(term: Term, entries) -> list[str]:
         msgid
         for msgid, msgstr in entries
         if term.japanese in msgstr
-        and not any(form.lower() in msgid.lower() for form in term.english)
+        and not any(
+            form.lower().replace("-", " ") in msgid.lower().replace("-", " ")
+            for form in term.english
+        )
     ]
 
 
