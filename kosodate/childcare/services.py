@@ -22,6 +22,7 @@ from kosodate.accounts.models import Child, User
 from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
 from kosodate.core.db import insert_together
+from kosodate.core.services import messages_sent_inline
 from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors_quote, tasks
@@ -332,7 +333,8 @@ def booking_request_notify(*, booking_ids: list[int], positions: list[int]) -> i
         for b in Booking.objects.filter(pk__in=booking_ids).select_related("facility", "child")
     }
     told = 0
-    with transaction.atomic():
+    # The emails go out from this task, after its commit (not as tasks of their own).
+    with messages_sent_inline(), transaction.atomic():
         for booking_id, position in zip(booking_ids, positions, strict=True):
             booking = bookings.get(booking_id)
             if booking is None or booking.status_changed_at != booking.created_at:

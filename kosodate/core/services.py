@@ -31,12 +31,14 @@ from .services_outbox import (  # noqa: F401
     message_deliver,
     message_email_footer,
     message_email_send,
+    message_enqueue_orphans,
     message_redact,
     message_requeue_stale,
     message_retry,
     message_retry_delay,
     message_sms_send,
     messages_logger,
+    messages_sent_inline,
 )
 
 

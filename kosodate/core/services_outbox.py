@@ -4,7 +4,8 @@ names) so that each module keeps to one job and under 600 lines."""
 
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
@@ -135,8 +136,53 @@ def _message_create(*, body: str, secrets: Iterable[str], **fields: Any) -> Outb
         redacted=kept != body,
         **fields,
     )
-    _message_enqueue_on_commit(message.pk)
+    inline = _INLINE.get()
+    if inline is not None:
+        inline.append(message.pk)  # delivered by the creating task itself (messages_sent_inline)
+    else:
+        _message_enqueue_on_commit(message.pk)
     return message
+
+
+# --- Delivered by the task that made them ------------------------------------------------------
+_INLINE: ContextVar[list[int] | None] = ContextVar("outbox_inline", default=None)
+
+
+@contextlib.contextmanager
+def messages_sent_inline() -> Iterator[None]:
+    """For a worker task that creates messages (telling a family about their application): they
+    are delivered by this task, over one connection, right after its transaction commits, instead
+    of one delivery task each (issue 16: a task costs the worker more than the email). Wrap it
+    around the transaction. Were the worker to die in between, the messages stay queued and
+    message_enqueue_orphans (outbox_requeue_stale, from cron) gives them a task."""
+    created: list[int] = []
+    token = _INLINE.set(created)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
+    if created and not transaction.get_connection().in_atomic_block:
+        messages_deliver(message_ids=created)
+    else:
+        # Still inside a transaction (a test's, or a caller's): deliver through tasks after all.
+        for message_id in created:
+            _message_enqueue_on_commit(message_id)
+
+
+def message_enqueue_orphans(*, older_than: timedelta | None = None) -> int:
+    """Queued messages due for longer than `older_than` may have lost their task (a worker that
+    delivers inline stopped between its commit and the delivery): each gets a task again. A
+    message whose task was only late is still sent once (the claim is a compare-and-swap).
+    Returns how many were given a task."""
+    cutoff = timezone.now() - (MESSAGE_SENDING_LEASE if older_than is None else older_than)
+    orphans = list(
+        OutboundMessage.objects.filter(
+            status=OutboundMessage.Status.QUEUED, next_attempt_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for message_id in orphans:
+        _message_enqueue(message_id=message_id)
+    return len(orphans)
 
 
 def _message_enqueue_on_commit(message_id: int) -> None:

@@ -19,6 +19,7 @@ from kosodate.accounts.models import Child
 from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked
 from kosodate.core.db import insert_together
+from kosodate.core.services import messages_sent_inline
 from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
@@ -352,7 +353,8 @@ def application_created_notify(
     )
     if application is None:
         return False
-    with transaction.atomic():
+    # The email goes out from this task, after its commit (not as a task of its own).
+    with messages_sent_inline(), transaction.atomic():
         application_state_notify(application, position=position)
     return True
 

@@ -101,3 +101,58 @@ def test_a_batch_of_one_sends_only_its_message(
     assert services.message_deliver(message_id=second.pk, batch=1) == "sent"
     first.refresh_from_db()
     assert first.status == OutboundMessage.Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_makes_messages_delivers_them_itself_after_its_commit(municipality, mailoutbox):
+    """messages_sent_inline (the family-telling tasks of events and 一時預かり): the emails are
+    sent right after the transaction commits, over one connection, without a task each."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    with services.messages_sent_inline(), transaction.atomic():
+        made = [
+            services.message_email_send(to=f"f{n}@example.jp", subject="お知らせ", body="本文")
+            for n in range(3)
+        ]
+        assert not mailoutbox  # nothing leaves before the commit
+    assert len(mailoutbox) == 3
+    assert set(
+        OutboundMessage.objects.filter(pk__in=[m.pk for m in made]).values_list("status", flat=True)
+    ) == {OutboundMessage.Status.SENT}
+    assert not DBTaskResult.objects.exists()  # no delivery task was needed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_messages_are_not_sent(municipality, mailoutbox):
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), services.messages_sent_inline(), transaction.atomic():
+        services.message_email_send(to="a@example.jp", subject="お知らせ", body="本文")
+        raise RuntimeError
+    assert not mailoutbox
+    assert not OutboundMessage.objects.exists()
+
+
+def test_a_queued_message_that_lost_its_task_gets_one_from_the_sweep(municipality, mailoutbox):
+    """A worker that stopped between its commit and its inline delivery leaves the message queued
+    without a task; outbox_requeue_stale (cron, every 5 minutes) gives it one."""
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    with services.messages_sent_inline():  # inside the test's transaction: no delivery yet
+        message = services.message_email_send(to="a@example.jp", subject="お知らせ", body="本文")
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=6)
+    )
+    assert services.message_enqueue_orphans(older_than=timedelta(minutes=10)) == 0  # not yet
+    out = StringIO()
+    call_command("outbox_requeue_stale", stdout=out)
+    assert "Gave 1 queued message(s) a delivery task again." in out.getvalue()
+    run_worker()
+    message.refresh_from_db()
+    assert message.status == OutboundMessage.Status.SENT
+    assert len(mailoutbox) == 1

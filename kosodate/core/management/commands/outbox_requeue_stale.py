@@ -2,12 +2,17 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from kosodate.core.services import MESSAGE_SENDING_LEASE, message_requeue_stale
+from kosodate.core.services import (
+    MESSAGE_SENDING_LEASE,
+    message_enqueue_orphans,
+    message_requeue_stale,
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Put back in the queue every email or SMS left 'sending' by a worker that stopped mid-try "
+        "Put back in the queue every email or SMS left 'sending' by a worker that stopped mid-try, "
+        "and give a delivery task again to those queued and due for as long "
         "(run from cron every few minutes; safe anywhere, any number of times)."
     )
 
@@ -22,3 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args, minutes: int, **options):
         count = message_requeue_stale(older_than=timedelta(minutes=minutes))
         self.stdout.write(f"Requeued {count} message(s).")
+        # Queued and due for as long: their task may be lost (delivered inline by a worker that
+        # stopped first); a second task is harmless.
+        orphans = message_enqueue_orphans(older_than=timedelta(minutes=minutes))
+        if orphans:
+            self.stdout.write(f"Gave {orphans} queued message(s) a delivery task again.")
