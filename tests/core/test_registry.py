@@ -138,3 +138,55 @@ def test_the_installed_apps_register_their_services_and_demo_loaders():
     assert keys[0] == "municipality"
     assert keys.index("accounts") < keys.index("foundation") < keys.index("health")
     assert set(keys) >= {"health", "events", "childcare", "consultations", "familysupport"}
+
+
+def test_my_page_shows_three_upcoming_things_what_needs_action_first(
+    client, municipality, resident, extra_service
+):
+    """Issue 12 item 10: every panel's UpcomingItems merged; what needs the family's action first
+    (soonest deadline first), then by date; three shown, the rest counted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+
+    def item(title, days, **extra):
+        return registry.UpcomingItem(
+            when=now + timedelta(days=days), kind="Test", title=title, url="/x/", **extra
+        )
+
+    items = [
+        item("later", 9),
+        item("soon", 1),
+        item("offer", 20, needs_action=True, action="Accept", deadline=now + timedelta(days=2)),
+        item("next", 2),
+        item("report", 30, needs_action=True, action="Confirm", deadline=now + timedelta(hours=5)),
+    ]
+    panel = registry._mypage_panels["testservice"]
+    registry.register_mypage_panel(
+        registry.MyPagePanel(
+            key="testservice",
+            template="",
+            context=panel.context,
+            section="bookings",
+            service="testservice",
+            link_label="All my test things",
+            link_url_name="announcement_list",
+            upcoming=lambda request: items,
+        )
+    )
+    from types import SimpleNamespace
+
+    shown, total = registry.mypage_upcoming(SimpleNamespace(user=resident), municipality)
+    assert [i.title for i in shown] == ["report", "offer", "soon"]
+    assert total == 5
+
+    client.force_login(resident)
+    page = client.get(reverse("mypage")).content.decode()
+    section = page.split('id="bookings-title"', 1)[1].split("</section>", 1)[0]
+    assert section.count('<li class="card') == 3
+    assert section.index("report") < section.index("offer") < section.index("soon")
+    assert "later" not in section and "next" not in section
+    assert "ほかに 2 件あります" in section
+    assert "All my test things" in section
