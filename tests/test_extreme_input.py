@@ -85,3 +85,26 @@ def test_a_100000_character_login_is_refused_with_a_message(client, municipality
     assert response.status_code == 200
     # Django's max-length message names the limit and the length typed.
     assert "100000" in response.text and "254" in response.text
+
+
+def test_a_nul_character_in_the_path_query_or_form_is_a_400(client, world):
+    """PostgreSQL refuses NUL in every text column: one middleware refuses it first."""
+    assert client.get("/childcare/bookings/\x00/").status_code == 400
+    assert client.get("/childcare/facilities/", {"area": "\x00"}).status_code == 400
+    client.force_login(world["resident"])
+    assert client.post("/notifications/read-all/", {"x": "a\x00"}).status_code == 400
+
+
+def test_a_next_that_is_not_a_path_on_this_site_is_ignored(client, world):
+    from kosodate.core.models import Notification
+
+    notification = Notification.objects.create(
+        user=world["resident"], kind="test", title="お知らせ", body="本文"
+    )
+    client.force_login(world["resident"])
+    for target in ("1-1", "https://evil.example/", "//evil.example/"):
+        response = client.post(f"/notifications/{notification.pk}/read/", {"next": target})
+        assert response.status_code == 302
+        assert response.url == "/notifications/"
+    response = client.post(f"/notifications/{notification.pk}/read/", {"next": "/events/"})
+    assert response.url == "/events/"
