@@ -46,3 +46,16 @@ def test_the_demo_family_sees_three_things_what_needs_action_first(client):
         "consultations:home",
     ):
         assert f'href="{reverse(url)}"' in section, url
+
+
+def test_my_page_shows_three_health_notices_and_links_to_the_rest(client):
+    demo_data_load()
+    hanako = User.objects.get(email="hanako@example.jp")
+    client.force_login(hanako)
+    page = client.get(reverse("mypage")).content.decode()
+    notices = page.split('id="health-notices-heading"', 1)[1].split("</section>", 1)[0]
+    assert notices.count('class="card health-notice"') <= 3
+    health = client.get(reverse("health_home")).content.decode()
+    if health.count('class="card health-notice"') > 3:
+        assert "すべて見る（ほか" in notices
+        assert f'href="{reverse("health_home")}"' in notices

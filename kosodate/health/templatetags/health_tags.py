@@ -12,10 +12,14 @@ register = template.Library()
 
 
 @register.inclusion_tag("health/notices.html", takes_context=True)
-def health_notices(context):
+def health_notices(context, limit=None):
+    """`limit`: show the first so many, with a link to the health page for the rest (My Page
+    shows three, issue 12 item 10)."""
     user = context["request"].user
     household = user.household if getattr(user, "household_id", None) else None
-    return {"notices": selectors.notices_for_household(household=household)}
+    notices = list(selectors.notices_for_household(household=household))
+    shown = notices[:limit] if limit else notices
+    return {"notices": shown, "more": len(notices) - len(shown)}
 
 
 def _wording(function, term: str, **kwargs) -> str:
