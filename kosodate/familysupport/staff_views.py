@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kosodate.core.access import back_office_required
 from kosodate.core.csv import csv_response
 
-from . import selectors
+from . import selectors, selectors_staff
 from .forms import (
     WEEKDAY_CHOICES,
     ActivityChangeForm,
@@ -63,10 +63,10 @@ def index(request):
         request,
         "familysupport/staff/index.html",
         {
-            "applied": selectors.members_list(status="applied").count(),
-            "queue": selectors.advisor_queue().count(),
-            "meetings": selectors.meetings_open().count(),
-            "reports": selectors.reports_to_check().filter(status="disputed").count(),
+            "applied": selectors_staff.members_list(status="applied").count(),
+            "queue": selectors_staff.advisor_queue().count(),
+            "meetings": selectors_staff.meetings_open().count(),
+            "reports": selectors_staff.reports_to_check().filter(status="disputed").count(),
         },
     )
 
@@ -78,18 +78,18 @@ def member_list(request):
     return render(
         request,
         "familysupport/staff/member_list.html",
-        {"members": selectors.members_list(status=status)[:200], "status": status},
+        {"members": selectors_staff.members_list(status=status)[:200], "status": status},
     )
 
 
 @require_safe
 @advisor_required
 def member_detail(request, pk: int):
-    member = selectors.member_get_for_staff(pk=pk)
+    member = selectors_staff.member_get_for_staff(pk=pk)
     record_viewed(actor=request.user, target=member, subject=member.user, request=request)
     profile = getattr(member, "profile", None)
     weekdays = dict(WEEKDAY_CHOICES)
-    record = selectors.supporter_record(profile=profile) if profile else None
+    record = selectors_staff.supporter_record(profile=profile) if profile else None
     if record:
         record["hours"] = [
             (weekdays[w.weekday], w.starts, w.ends) for w in record.pop("availability")
@@ -101,7 +101,7 @@ def member_detail(request, pk: int):
             "member": member,
             "profile": profile,
             "record": record,
-            "has_photo": selectors.member_has_photo(member=member),
+            "has_photo": selectors_staff.member_has_photo(member=member),
             "card_form": CardForm(),
             "approve_form": ApproveForm(),
             "insurance_form": InsuranceForm(initial={"fiscal_year": timezone.localdate().year}),
@@ -115,7 +115,7 @@ def member_detail(request, pk: int):
 
 
 def _member_action(request, pk, form_class, action):
-    member = selectors.member_get_for_staff(pk=pk)
+    member = selectors_staff.member_get_for_staff(pk=pk)
     form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -151,7 +151,7 @@ def member_confirm(request, pk: int):
 def member_photo(request, pk: int):
     """The membership photo, for the centre's advisors only (shown on the member's page, whose
     look is audited); private, never cached by a shared cache."""
-    photo = selectors.member_photo_get_for_staff(pk=pk)
+    photo = selectors_staff.member_photo_get_for_staff(pk=pk)
     response = HttpResponse(bytes(photo.content), content_type=photo.content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
@@ -199,14 +199,14 @@ def session_list(request):
     return render(
         request,
         "familysupport/staff/session_list.html",
-        {"form": form, "sessions": selectors.sessions_all()[:100]},
+        {"form": form, "sessions": selectors_staff.sessions_all()[:100]},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @advisor_required
 def session_detail(request, pk: int):
-    session = selectors.session_get(pk=pk)
+    session = selectors_staff.session_get(pk=pk)
     if request.method == "POST":
         came = {int(v) for v in request.POST.getlist("attended") if v.isdigit()}
         membership.attendance_record(
@@ -217,7 +217,7 @@ def session_detail(request, pk: int):
     return render(
         request,
         "familysupport/staff/session_detail.html",
-        {"session": session, "attendances": selectors.session_attendances(session=session)},
+        {"session": session, "attendances": selectors_staff.session_attendances(session=session)},
     )
 
 
@@ -225,14 +225,14 @@ def session_detail(request, pk: int):
 @advisor_required
 def queue(request):
     return render(
-        request, "familysupport/staff/queue.html", {"requests": selectors.advisor_queue()}
+        request, "familysupport/staff/queue.html", {"requests": selectors_staff.advisor_queue()}
     )
 
 
 @require_safe
 @advisor_required
 def request_detail(request, pk: int):
-    support_request = selectors.request_get_for_staff(pk=pk)
+    support_request = selectors_staff.request_get_for_staff(pk=pk)
     record_viewed(
         actor=request.user,
         target=support_request,
@@ -255,7 +255,7 @@ def request_detail(request, pk: int):
 @require_POST
 @advisor_required
 def request_propose(request, pk: int):
-    support_request = selectors.request_get_for_staff(pk=pk)
+    support_request = selectors_staff.request_get_for_staff(pk=pk)
     form = ProposeForm(request.POST)
     try:
         if not form.is_valid():
@@ -277,14 +277,16 @@ def request_propose(request, pk: int):
 @advisor_required
 def meeting_list(request):
     return render(
-        request, "familysupport/staff/meeting_list.html", {"meetings": selectors.meetings_open()}
+        request,
+        "familysupport/staff/meeting_list.html",
+        {"meetings": selectors_staff.meetings_open()},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @advisor_required
 def meeting_detail(request, pk: int):
-    meeting = selectors.meeting_get_for_staff(pk=pk)
+    meeting = selectors_staff.meeting_get_for_staff(pk=pk)
     form = MeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -310,7 +312,7 @@ def meeting_detail(request, pk: int):
 @require_POST
 @advisor_required
 def meeting_held(request, pk: int):
-    meeting = selectors.meeting_get_for_staff(pk=pk)
+    meeting = selectors_staff.meeting_get_for_staff(pk=pk)
     if activities.meeting_held(actor=request.user, meeting=meeting, request=request):
         messages.success(request, _("The meeting is marked held."))
     else:
@@ -321,7 +323,7 @@ def meeting_held(request, pk: int):
 @require_POST
 @advisor_required
 def meeting_waive(request, pk: int):
-    meeting = selectors.meeting_get_for_staff(pk=pk)
+    meeting = selectors_staff.meeting_get_for_staff(pk=pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
         activities.meeting_waive(
@@ -350,7 +352,7 @@ def _add_errors(form, error: ValidationError) -> None:
 def activity_detail(request, pk: int):
     """A confirmed activity: the centre changes its date, times or place, or gives it to another
     supporter; both members are told (services.changes)."""
-    activity = selectors.activity_get_for_staff(pk=pk)
+    activity = selectors_staff.activity_get_for_staff(pk=pk)
     form = ActivityChangeForm(
         request.POST or None,
         initial={
@@ -395,7 +397,7 @@ def activity_detail(request, pk: int):
 @require_POST
 @advisor_required
 def activity_supporter(request, pk: int):
-    activity = selectors.activity_get_for_staff(pk=pk)
+    activity = selectors_staff.activity_get_for_staff(pk=pk)
     form = SupporterChangeForm(
         request.POST,
         candidates=selectors.supporters_fitting(request=activity.request).exclude(
@@ -422,14 +424,16 @@ def activity_supporter(request, pk: int):
 @advisor_required
 def report_list(request):
     return render(
-        request, "familysupport/staff/report_list.html", {"reports": selectors.reports_to_check()}
+        request,
+        "familysupport/staff/report_list.html",
+        {"reports": selectors_staff.reports_to_check()},
     )
 
 
 @require_http_methods(["GET", "POST"])
 @advisor_required
 def report_detail(request, pk: int):
-    activity = selectors.activity_get_for_staff(pk=pk)
+    activity = selectors_staff.activity_get_for_staff(pk=pk)
     form = SettleForm(request.POST or None, initial={"fee": activity.fee})
     if request.method == "POST" and form.is_valid():
         if activities.dispute_settle(
@@ -467,7 +471,7 @@ def month(request):
         request,
         "familysupport/staff/month.html",
         {
-            "summary": selectors.month_summary(month=first),
+            "summary": selectors_staff.month_summary(month=first),
             "form": MonthForm(initial={"month": first}),
         },
     )
@@ -479,5 +483,5 @@ def month_csv(request):
     first = _month_param(request)
     membership.national_report_downloaded(actor=request.user, month=first, request=request)
     return csv_response(
-        f"familysupport-{first:%Y-%m}.csv", selectors.national_report_rows(month=first)
+        f"familysupport-{first:%Y-%m}.csv", selectors_staff.national_report_rows(month=first)
     )

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kosodate.core.models import Notification
-from kosodate.familysupport import selectors
+from kosodate.familysupport import selectors, selectors_staff
 from kosodate.familysupport.models import (
     Activity,
     Meeting,
@@ -80,7 +80,7 @@ def test_nobody_accepts_in_time_the_advisor_takes_over(rules, advisor):
     assert (request.status, request.unfilled_reason) == ("advisor", "no_answer")
     assert not request.offers.filter(status="open").exists()
     assert Notification.objects.filter(user=advisor, kind="familysupport.queue").exists()
-    assert list(selectors.advisor_queue()) == [request]
+    assert list(selectors_staff.advisor_queue()) == [request]
 
 
 def test_no_fitting_supporter_goes_straight_to_the_advisor(rules, advisor):

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .. import fees, selectors
+from .. import fees, selectors, selectors_staff
 from ..models import Activity, Meeting, MonthClose
 from .common import audit, notify
 from .matching import REMINDER_TIME, request_reopen_for_date, requests_advance_due
@@ -302,7 +302,7 @@ def payment_record(*, user, activity: Activity) -> bool:
 
 def month_close(*, actor, month: date, request=None) -> MonthClose:
     """Close a month: refused while an activity of it still waits for its report or settlement."""
-    first, after = selectors.month_bounds(month)
+    first, after = selectors_staff.month_bounds(month)
     if first >= timezone.localdate().replace(day=1):
         raise ValidationError(_("Only a month that has ended can be closed."))
     open_ = Activity.objects.filter(
