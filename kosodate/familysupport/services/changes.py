@@ -14,7 +14,7 @@ from kosodate.core.capacity import capacity_locked
 from .. import selectors
 from ..models import Activity, Meeting, SupporterProfile, SupportRequest
 from .common import audit, notify
-from .matching import _schedule_reminders, clash_refuse
+from .matching import _schedule_reminders, clash_refuse, hours_check
 
 
 def _describe(activity: Activity) -> dict[str, str]:
@@ -48,16 +48,7 @@ def activity_change(
     errors: dict[str, list] = {}
     if day < today:
         errors.setdefault("day", []).append(_("The date has passed."))
-    if starts < rules.opens_at or ends > rules.closes_at:
-        errors.setdefault("starts", []).append(
-            _("Activities run between %(opens)s and %(closes)s.")
-            % {
-                "opens": rules.opens_at.strftime("%H:%M"),
-                "closes": rules.closes_at.strftime("%H:%M"),
-            }
-        )
-    if ends <= starts:
-        errors.setdefault("ends", []).append(_("The end must be after the start."))
+    hours_check(errors, starts=starts, ends=ends, rules=rules)
     if not place:
         errors.setdefault("place", []).append(_("Enter the place of care."))
     child = activity.request.child

@@ -37,6 +37,21 @@ UNFILLED_REASONS = {
 }
 
 
+def hours_check(errors: dict[str, list], *, starts: time, ends: time, rules) -> None:
+    """The centre's opening hours and an end after the start, for a request and for a change of
+    a confirmed activity alike: messages added to `errors` by field."""
+    if starts < rules.opens_at or ends > rules.closes_at:
+        errors.setdefault("starts", []).append(
+            _("Activities run between %(opens)s and %(closes)s.")
+            % {
+                "opens": rules.opens_at.strftime("%H:%M"),
+                "closes": rules.closes_at.strftime("%H:%M"),
+            }
+        )
+    if ends <= starts:
+        errors.setdefault("ends", []).append(_("The end must be after the start."))
+
+
 def request_dates(*, first_date: date, until: date | None, weekdays: list[int]) -> list[date]:
     """The request's dates: one, or every chosen weekday from the first date until `until`."""
     if not weekdays or until is None:
@@ -69,16 +84,7 @@ def request_check(
         errors.setdefault("child", []).append(_("Choose one of your own children."))
     if first_date < today:
         errors.setdefault("first_date", []).append(_("The date has passed."))
-    if starts < rules.opens_at or ends > rules.closes_at:
-        errors.setdefault("starts", []).append(
-            _("Activities run between %(opens)s and %(closes)s.")
-            % {
-                "opens": rules.opens_at.strftime("%H:%M"),
-                "closes": rules.closes_at.strftime("%H:%M"),
-            }
-        )
-    if ends <= starts:
-        errors.setdefault("ends", []).append(_("The end must be after the start."))
+    hours_check(errors, starts=starts, ends=ends, rules=rules)
     if weekdays:
         if until is None:
             errors.setdefault("until", []).append(_("Enter the last date of the repeat."))
