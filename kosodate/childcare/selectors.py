@@ -191,7 +191,11 @@ def penalty_points(*, household_id: int, rules: R.Rules, now: datetime | None = 
         late=Count("pk", filter=Q(status=Booking.Status.CANCELLED, cancelled_late=True)),
         no_show=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
     )
-    return counts["late"] * rules.late_cancel_points + counts["no_show"] * rules.no_show_points
+    return penalty_weighted(rules, counts["late"], counts["no_show"])
+
+
+def penalty_weighted(rules: R.Rules, late_cancellations: int, no_shows: int) -> Decimal:
+    return late_cancellations * rules.late_cancel_points + no_shows * rules.no_show_points
 
 
 def child_month_usage(*, child_ids: list[int], day: date) -> dict[int, dict]:

@@ -17,7 +17,8 @@ from .models import (
     FacilityDay,
     Registration,
 )
-from .selectors import child_month_usage, penalty_points
+from .selectors import child_month_usage, penalty_weighted
+from .selectors_lock import RequestFacts, request_facts
 
 
 @dataclass
@@ -60,19 +61,28 @@ def booking_quote(
     end: time,
     now: datetime | None = None,
     limits: bool = True,
+    facts: RequestFacts | None = None,
 ) -> Quote:
     """Everything the rules say about this request before it is sent: problems in the family's
     words, the fee per child, and whether each child would get a place or go on the waiting list
     (a preview: the service decides under the lock). `limits=False` leaves out the limits per
-    child (a query), for the service that checks them under the lock anyway."""
+    child (a query), for the service that checks them under the lock anyway. `facts` are the
+    database's part (selectors_lock.request_facts, one statement), read here if not given."""
     now = now or timezone.now()
+    if facts is None:
+        facts = request_facts(
+            household_id=user.household_id,
+            facility_id=facility.pk,
+            children=children,
+            day=day,
+            now=now,
+        )
     rules = R.rules_for(facility)
     quote = Quote(facility, day, start, end, cancel_deadline=R.cancel_deadline(rules, day))
     problems = quote.problems
     if not facility.is_active:
         problems.append(_("This facility is not taking bookings at the moment."))
-    row = FacilityDay.objects.filter(facility=facility, date=day).first()
-    quote.row = row
+    row = quote.row = facts.row
     today = timezone.localdate(now)
     if day < today:
         problems.append(_("The date has passed. Choose a date from today on."))
@@ -101,14 +111,7 @@ def booking_quote(
     if any(child.household_id != user.household_id for child in children):
         raise Http404  # a tampered form: not this family's child
     hours_ok = not _time_problems(rules, facility, start, end)
-    registrations = {
-        r.child_id: r
-        for r in Registration.objects.filter(
-            facility=facility,
-            child_id__in=[c.pk for c in children],
-            status__in=Registration.OPEN_STATUSES,
-        )
-    }
+    registrations = facts.registrations
     for child in children:
         registration = registrations.get(child.pk)
         if registration is None or registration.status != Registration.Status.ACTIVE:
@@ -144,7 +147,7 @@ def booking_quote(
             )
         )
     if user.household_id is not None and rules.suspension_points:
-        points = penalty_points(household_id=user.household_id, rules=rules, now=now)
+        points = penalty_weighted(rules, facts.late_cancellations, facts.no_shows)
         if points >= rules.suspension_points:
             problems.append(
                 _(
@@ -186,11 +189,19 @@ def _time_problems(rules: R.Rules, facility: Facility, start: time, end: time) -
     return problems
 
 
-def limit_problems(*, rules: R.Rules, children: list[Child], day: date, hours: float) -> list[str]:
+def limit_problems(
+    *,
+    rules: R.Rules,
+    children: list[Child],
+    day: date,
+    hours: float,
+    usage: dict[int, dict] | None = None,
+) -> list[str]:
     """Per child: one booking a day, and the monthly limits (days and hours), counting every
-    standing booking (waiting list included)."""
+    standing booking (waiting list included). `usage` is child_month_usage's, if already read."""
     problems = []
-    usage = child_month_usage(child_ids=[c.pk for c in children], day=day)
+    if usage is None:
+        usage = child_month_usage(child_ids=[c.pk for c in children], day=day)
     for child in children:
         used = usage[child.pk]
         if day in used["dates"]:

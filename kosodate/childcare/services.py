@@ -13,19 +13,19 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Min
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kosodate.accounts.models import Child, User
 from kosodate.core import audit, idempotency, waitlist
-from kosodate.core.capacity import capacity_locked, lock_row_get_or_create
+from kosodate.core.capacity import capacity_locked, capacity_locking, lock_row_get_or_create
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
 from kosodate.core.waitlist import StatusFlow
 
-from . import notices, selectors_quote, tasks
+from . import notices, selectors_lock, selectors_quote, tasks
 from . import rules as R
 from .availability_cache import availability_changed
 from .models import (
@@ -64,14 +64,19 @@ class _Day:
     def write_held(self, now: datetime) -> None:
         """Store the held counts on the day row (the copy the availability pages read), if they
         changed."""
-        if self.held_changed():
-            availability_changed()
-            FacilityDay.objects.filter(pk=self.row.pk).update(
-                **{f"held_{BAND_FIELDS[b]}": max(0, n) for b, n in self.held.items()},
-                updated_at=now,
-            )
-            for band, n in self.held.items():
-                setattr(self.row, f"held_{BAND_FIELDS[band]}", max(0, n))
+        for queryset, values in self.held_update(now):
+            queryset.update(**values)
+
+    def held_update(self, now: datetime) -> list[tuple[QuerySet, dict]]:
+        """The update that stores the held counts, if they changed, for the caller to run (with
+        other writes, core.db.insert_together); the row and the availability version move now."""
+        if not self.held_changed():
+            return []
+        availability_changed()
+        values = {f"held_{BAND_FIELDS[b]}": max(0, n) for b, n in self.held.items()}
+        for name, n in values.items():
+            setattr(self.row, name, n)
+        return [(FacilityDay.objects.filter(pk=self.row.pk), {**values, "updated_at": now})]
 
 
 def _day_counts(day_id: int) -> tuple[dict, dict, datetime | None]:
@@ -94,9 +99,10 @@ def _day_counts(day_id: int) -> tuple[dict, dict, datetime | None]:
     return held, waiting, earliest
 
 
-def _day_load(row: FacilityDay, facility: Facility) -> _Day:
-    # Called with the row locked: the count comes from the bookings, never from the copy.
-    held, waiting, earliest = _day_counts(row.pk)
+def _day_load(row: FacilityDay, facility: Facility, counts: tuple | None = None) -> _Day:
+    # Called with the row locked: the count comes from the bookings, never from the copy
+    # (`counts`: _day_counts' result, if read with something else under the lock).
+    held, waiting, earliest = counts or _day_counts(row.pk)
     return _Day(
         row=row,
         facility=facility,
@@ -232,40 +238,55 @@ def _booking_request(
     notes: str,
     now: datetime,
 ) -> list[Booking]:
-    # The limits per child are checked under the lock below (they decide there), not twice.
-    quote = selectors_quote.booking_quote(
-        user=user,
-        facility=facility,
-        children=children,
-        day=day,
-        start=start,
-        end=end,
-        now=now,
-        limits=False,
-    )
-    if quote.problems:
-        raise ValidationError(quote.problems)
-    rules = R.rules_for(facility)
-    row = quote.row or _day_row(facility, day)
-    group = uuid.uuid4().hex
-    child_ids = sorted(c.pk for c in children)
-    with capacity_locked(
-        Child.objects.filter(pk__in=child_ids), FacilityDay.objects.filter(pk=row.pk)
-    ) as (_children, [row]):
+    # The lock's two groups in the contract's order (core/capacity.py), each locked by a
+    # statement that also reads what comes next (selectors_lock.py): first the children, with
+    # the quote's facts; then the day. One transaction (a savepoint in once()'s when the form
+    # has its key).
+    with capacity_locking():
+        facts = selectors_lock.request_facts(
+            household_id=user.household_id,
+            facility_id=facility.pk,
+            children=children,
+            day=day,
+            now=now,
+            lock=True,
+        )
+        # The limits per child are checked under the lock below (they decide there), not twice.
+        quote = selectors_quote.booking_quote(
+            user=user,
+            facility=facility,
+            children=children,
+            day=day,
+            start=start,
+            end=end,
+            now=now,
+            limits=False,
+            facts=facts,
+        )
+        if quote.problems:
+            raise ValidationError(quote.problems)
+        rules = R.rules_for(facility)
+        row = quote.row or _day_row(facility, day)
+        group = uuid.uuid4().hex
+        child_ids = sorted(c.pk for c in children)
+        row, booking_ids = selectors_lock.day_lock(day_id=row.pk, new_bookings=len(quote.lines))
         if row.closed:
             raise ValidationError(_("The facility has just closed that day."))
+        day_facts = selectors_lock.day_facts(day_id=row.pk, child_ids=child_ids, day=day)
         # Limits per child again, now that no other request for these children can run.
         problems = selectors_quote.limit_problems(
-            rules=rules, children=children, day=day, hours=quote.hours
+            rules=rules, children=children, day=day, hours=quote.hours, usage=day_facts.usage
         )
         if problems:
             raise ValidationError(problems)
-        state = _day_load(row, facility)
+        state = _day_load(
+            row, facility, (day_facts.held, day_facts.waiting, day_facts.earliest_offer)
+        )
         # Waiting families keep their turn: whatever fits them is offered first.
         _day_settle(state, now=now, write=False)
         waiting_before = sum(state.waiting.values())
         bookings = []
-        for line in quote.lines:
+        for index, line in enumerate(quote.lines):
             if state.capacity.free(state.held, line.band) > 0:
                 status = S.CONFIRMED if facility.auto_approve else S.PENDING
                 state.held[line.band] += 1
@@ -273,6 +294,7 @@ def _booking_request(
                 status = S.WAITLISTED
             bookings.append(
                 Booking(
+                    id=booking_ids[index] if booking_ids else None,
                     facility=facility,
                     day=row,
                     date=day,
@@ -293,16 +315,19 @@ def _booking_request(
                     status_changed_at=now,
                 )
             )
-        # One INSERT for the bookings, one for their history rows and the idempotency key
+        # The bookings (their ids drawn by day_lock on PostgreSQL), their history rows, the
+        # idempotency key and the day's stored held counts: one statement on PostgreSQL
         # (core.db.insert_together), while the day is locked.
-        Booking.objects.bulk_create(bookings)
+        if booking_ids is None:
+            Booking.objects.bulk_create(bookings)
         insert_together(
             [
+                *(bookings if booking_ids else ()),
                 *(BOOKINGS.history_row(b, status=b.status, actor=user, now=now) for b in bookings),
                 *idempotency.key_rows(bookings),
-            ]
+            ],
+            updates=state.held_update(now),
         )
-        state.write_held(now)
         positions = []
         position = waiting_before
         for booking in bookings:

@@ -46,6 +46,16 @@ def capacity_locked(*querysets: models.QuerySet, using: str | None = None) -> It
         yield rows
 
 
+@contextmanager
+def capacity_locking(using: str | None = None) -> Iterator[None]:
+    """capacity_locked()'s transaction, for a caller that locks the groups itself, one statement
+    each, in the contract's order, because each of those statements reads what comes next as well
+    (childcare.selectors_lock: the children with the quote's facts, then the day): the block is
+    one transaction, and the rows stay locked until it ends."""
+    with transaction.atomic(using=using):
+        yield
+
+
 def lock_row_get_or_create(model: type[models.Model], **lookup) -> models.Model:
     """The row to lock for `lookup` (unique in the table), created if missing. Call it before
     capacity_locked(): two requests creating the same row at once both end up with the one row

@@ -38,6 +38,17 @@ def _atomic_without_lock(*querysets, using=None):
         yield [list(qs.order_by("pk")) for qs in querysets]
 
 
+def _without_lock(monkeypatch):
+    """The booking request's own lock statements (childcare/selectors_lock.py) minus FOR UPDATE."""
+    from kosodate.childcare import selectors_lock
+
+    request_facts, day_lock = selectors_lock.request_facts, selectors_lock.day_lock
+    monkeypatch.setattr(
+        selectors_lock, "request_facts", lambda **kw: request_facts(**{**kw, "lock": False})
+    )
+    monkeypatch.setattr(selectors_lock, "day_lock", lambda **kw: day_lock(**kw, lock=False))
+
+
 @pytest.fixture
 def slow_recount(monkeypatch):
     """Counting the places held is slowed a little, so that parallel requests really overlap
@@ -50,12 +61,24 @@ def slow_recount(monkeypatch):
         return counts
 
     monkeypatch.setattr(services, "_day_counts", recount)
+    # The booking request counts with its month's read, in one statement (selectors_lock.py).
+    from kosodate.childcare import selectors_lock
+
+    day_facts = selectors_lock.day_facts
+
+    def facts_slowly(**kwargs):
+        facts = day_facts(**kwargs)
+        time.sleep(0.03)
+        return facts
+
+    monkeypatch.setattr(selectors_lock, "day_facts", facts_slowly)
 
 
 @pytest.fixture(params=["locked", "unlocked"])
 def lock_mode(request, monkeypatch, slow_recount):
     if request.param == "unlocked":
         monkeypatch.setattr(services, "capacity_locked", _atomic_without_lock)
+        _without_lock(monkeypatch)
     return request.param
 
 

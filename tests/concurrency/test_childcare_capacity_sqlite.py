@@ -10,7 +10,7 @@ postgres: it runs on both databases (on PostgreSQL the row lock gives the same r
 """
 
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import time as clock
 
 import pytest
@@ -43,6 +43,7 @@ def lock_mode(request, monkeypatch):
     monkeypatch.setattr(services, "_day_counts", recount)
     if request.param == "unlocked":
         monkeypatch.setattr(services, "capacity_locked", _no_transaction_no_lock)
+        monkeypatch.setattr(services, "capacity_locking", nullcontext)
     return request.param
 
 
