@@ -250,20 +250,10 @@ def availability(
     and each facility-day row carries its held places (models.FacilityDay)."""
     now = now or timezone.now()
     english = (get_language() or "ja").startswith("en")
-    version = availability_cache.version()
-    if version is None:
+    key = availability_key(facilities=facilities, band=band, first=first, last=last, now=now)
+    if key is None:
         return _availability(facilities, band, first, last, now, english)
     # The month cache (availability_cache.py): one Redis read when nothing changed.
-    ids = ",".join(str(f.pk) for f in facilities)
-    key = "childcare:availability:{}:{}:{}:{}:{}:{}:{}".format(
-        version,
-        band,
-        first.isoformat(),
-        last.isoformat(),
-        "en" if english else "ja",
-        timezone.localtime(now).strftime("%Y%m%d%H%M"),
-        hashlib.sha256(ids.encode()).hexdigest()[:24],
-    )
     compact = availability_cache.grid_get(key)
     if compact is not None:
         by_pk = {f.pk: f for f in facilities}
@@ -280,6 +270,22 @@ def availability(
         },
     )
     return result
+
+
+def availability_key(*, facilities, band: str, first: date, last: date, now: datetime):
+    """The month cache's key for these cells (availability_cache.py), None while uncached."""
+    version = availability_cache.version()
+    if version is None:
+        return None
+    return "childcare:availability:{}:{}:{}:{}:{}:{}:{}".format(
+        version,
+        band,
+        first.isoformat(),
+        last.isoformat(),
+        "en" if (get_language() or "ja").startswith("en") else "ja",
+        timezone.localtime(now).strftime("%Y%m%d%H%M"),
+        hashlib.sha256(",".join(str(f.pk) for f in facilities).encode()).hexdigest()[:24],
+    )
 
 
 def _availability(facilities, band, first, last, now, english) -> dict[date, list[DayCell]]:

@@ -16,7 +16,14 @@ from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.selectors import household_children
 from kosodate.core.dates import day_parse
 
-from . import calendar_ics, selectors, selectors_quote, services, services_registration
+from . import (
+    calendar_ics,
+    selectors,
+    selectors_calendar,
+    selectors_quote,
+    services,
+    services_registration,
+)
 from . import rules as R
 from .forms import AvailabilityForm, BookingForm, RegistrationForm
 from .models import AgeBand, Booking, Reason, Registration
@@ -91,21 +98,6 @@ def _query(data, **changes) -> str:
     return urlencode(params)
 
 
-def _summary(cells) -> tuple[str, int]:
-    """A day across facilities: the best status any of them has, and how many have places."""
-    open_cells = [c for c in cells if c.status in (R.AVAILABLE, R.FEW)]
-    if open_cells:
-        status = R.AVAILABLE if any(c.status == R.AVAILABLE for c in open_cells) else R.FEW
-        return status, len(open_cells)
-    if any(c.status == R.FULL for c in cells):
-        return R.FULL, 0
-    if cells and all(c.status == R.CLOSED for c in cells):
-        return R.CLOSED, 0
-    if any(c.status == R.NOT_TAKEN for c in cells):
-        return R.NOT_TAKEN, 0
-    return "", 0
-
-
 @require_safe
 def availability(request):
     """The month calendar of free places across facilities (htmx swaps the calendar only)."""
@@ -113,7 +105,9 @@ def availability(request):
     first, last = selectors.month_bounds(month)
     today = timezone.localdate()
     band = _band(child, max(first, today), data.get("band"))
-    grid = selectors.availability(facilities=facilities, band=band, first=first, last=last)
+    days = selectors_calendar.availability_days(
+        facilities=facilities, band=band, first=first, last=last
+    )
     single = len(facilities) == 1
     weeks = []
     for week in selectors.month_weeks(month):
@@ -122,11 +116,7 @@ def availability(request):
             if day is None:
                 row.append(None)
                 continue
-            cells = grid[day]
-            if single:
-                status, count = cells[0].status, cells[0].free
-            else:
-                status, count = _summary(cells)
+            status, count, reason = days.get(day, ("", 0, ""))
             row.append(
                 {
                     "day": day,
@@ -134,7 +124,7 @@ def availability(request):
                     "count": count,
                     "label": R.STATUS_LABELS.get(status, ""),
                     "symbol": R.STATUS_SYMBOLS.get(status, ""),
-                    "reason": cells[0].reason if single and cells else "",
+                    "reason": reason,
                     "past": day < today,
                     "today": day == today,
                 }

@@ -143,3 +143,59 @@ def test_the_page_shows_full_right_after_the_last_place_is_taken(
     grid = client.get(url).context["weeks"]
     [cell] = [c for week in grid for c in week if c and c["day"] == day]
     assert cell["status"] == R.FULL
+
+
+# --- The calendar's days, cached beside the grid (selectors_calendar.py) ------------------------
+def _days(facilities, day):
+    from kosodate.childcare import selectors_calendar
+
+    first, last = selectors.month_bounds(day.replace(day=1))
+    return selectors_calendar.availability_days(
+        facilities=facilities, band=AgeBand.AGE1_2, first=first, last=last
+    )
+
+
+def _days_cached(facilities, day, monkeypatch):
+    """Read twice; the second read rebuilds no cell (the grid is not even read)."""
+    _days(facilities, day)
+    with monkeypatch.context() as patched:
+        patched.setattr(selectors, "availability", lambda **kw: pytest.fail("grid rebuilt"))
+        return _days(facilities, day)[day]
+
+
+def test_the_calendar_days_follow_a_booking_and_its_cancellation_at_once(
+    one_place, day, resident, monkeypatch
+):
+    other = FacilityFactory(places_age1_2=1, auto_approve=True)
+    [kid] = family(resident)
+    registered(kid, one_place)
+    status, free, _reason = _days_cached([one_place], day, monkeypatch)
+    assert status in FREE and free == 1
+    status, count, _reason = _days_cached([one_place, other], day, monkeypatch)
+    assert status in FREE and count == 2
+    services.booking_request(
+        user=resident,
+        facility=one_place,
+        children=[kid],
+        day=day,
+        start=time(9),
+        end=time(12),
+        reason="work",
+        pickup_person="母",
+    )
+    assert _days([one_place], day)[day][0] == R.FULL
+    status, count, _reason = _days([one_place, other], day)[day]
+    assert status in FREE and count == 1
+    [booking] = one_place.bookings.all()
+    services.booking_cancel(booking=booking, user=resident)
+    assert _days([one_place], day)[day][0] in FREE
+    assert _days([one_place, other], day)[day][1] == 2
+
+
+def test_the_calendar_days_follow_a_closure_at_once(one_place, day, facility_staff, monkeypatch):
+    assert _days_cached([one_place], day, monkeypatch)[0] in FREE
+    services_facility.facility_day_close(
+        facility=one_place, day=day, reason="設備点検", actor=facility_staff
+    )
+    status, _free, reason = _days([one_place], day)[day]
+    assert (status, reason) == (R.CLOSED, "設備点検")
