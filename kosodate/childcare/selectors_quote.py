@@ -41,6 +41,7 @@ class Quote:
     registration_needed: list[tuple[Child, Registration | None]] = field(default_factory=list)
     cancel_deadline: datetime | None = None
     row: FacilityDay | None = None  # the facility-day row, if it exists yet
+    rules: R.Rules | None = None  # the facility's rules, as the quote applied them
 
     @property
     def total_fee(self) -> int:
@@ -78,7 +79,9 @@ def booking_quote(
             now=now,
         )
     rules = R.rules_for(facility)
-    quote = Quote(facility, day, start, end, cancel_deadline=R.cancel_deadline(rules, day))
+    quote = Quote(
+        facility, day, start, end, cancel_deadline=R.cancel_deadline(rules, day), rules=rules
+    )
     problems = quote.problems
     if not facility.is_active:
         problems.append(_("This facility is not taking bookings at the moment."))

@@ -99,14 +99,16 @@ def _day_counts(day_id: int) -> tuple[dict, dict, datetime | None]:
     return held, waiting, earliest
 
 
-def _day_load(row: FacilityDay, facility: Facility, counts: tuple | None = None) -> _Day:
+def _day_load(
+    row: FacilityDay, facility: Facility, counts: tuple | None = None, rules: R.Rules | None = None
+) -> _Day:
     # Called with the row locked: the count comes from the bookings, never from the copy
     # (`counts`: _day_counts' result, if read with something else under the lock).
     held, waiting, earliest = counts or _day_counts(row.pk)
     return _Day(
         row=row,
         facility=facility,
-        rules=R.rules_for(facility),
+        rules=rules or R.rules_for(facility),
         capacity=R.capacity_for(facility, row),
         held=held,
         waiting=waiting,
@@ -238,10 +240,8 @@ def _booking_request(
     notes: str,
     now: datetime,
 ) -> list[Booking]:
-    # The lock's two groups in the contract's order (core/capacity.py), each locked by a
-    # statement that also reads what comes next (selectors_lock.py): first the children, with
-    # the quote's facts; then the day. One transaction (a savepoint in once()'s when the form
-    # has its key).
+    # The lock's two groups in the contract's order, each locked by a statement that reads what
+    # comes next (selectors_lock.py): the children, with the quote's facts; then the day.
     with capacity_locking():
         facts = selectors_lock.request_facts(
             household_id=user.household_id,
@@ -265,10 +265,9 @@ def _booking_request(
         )
         if quote.problems:
             raise ValidationError(quote.problems)
-        rules = R.rules_for(facility)
+        rules = quote.rules or R.rules_for(facility)
         row = quote.row or _day_row(facility, day)
-        group = uuid.uuid4().hex
-        child_ids = sorted(c.pk for c in children)
+        group, child_ids = uuid.uuid4().hex, sorted(c.pk for c in children)
         row, booking_ids = selectors_lock.day_lock(day_id=row.pk, new_bookings=len(quote.lines))
         if row.closed:
             raise ValidationError(_("The facility has just closed that day."))
@@ -280,7 +279,7 @@ def _booking_request(
         if problems:
             raise ValidationError(problems)
         state = _day_load(
-            row, facility, (day_facts.held, day_facts.waiting, day_facts.earliest_offer)
+            row, facility, (day_facts.held, day_facts.waiting, day_facts.earliest_offer), rules
         )
         # Waiting families keep their turn: whatever fits them is offered first.
         _day_settle(state, now=now, write=False)
@@ -315,9 +314,8 @@ def _booking_request(
                     status_changed_at=now,
                 )
             )
-        # The bookings (their ids drawn by day_lock on PostgreSQL), their history rows, the
-        # idempotency key and the day's stored held counts: one statement on PostgreSQL
-        # (core.db.insert_together), while the day is locked.
+        # The bookings (ids drawn by day_lock), their history, the key and the day's held
+        # counts: one statement on PostgreSQL (core.db.insert_together).
         if booking_ids is None:
             Booking.objects.bulk_create(bookings)
         insert_together(
