@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kosodate.core.dates import month_parse
-from kosodate.core.forms import DateTimeLocalInput
+from kosodate.core.forms import DateTimeLocalInput, FlatSelect
 from kosodate.core.idempotency import IdempotentForm
 from kosodate.core.text import (
     NormalizedCharField,
@@ -141,9 +141,9 @@ class AvailabilityForm(forms.Form):
     month = forms.CharField(required=False)
     child = forms.TypedChoiceField(label=_("Child"), required=False, coerce=int, empty_value=None)
     band = forms.ChoiceField(label=_("Age"), required=False, choices=AgeBand.choices)
-    area = forms.ChoiceField(label=_("Area"), required=False)
+    area = forms.ChoiceField(label=_("Area"), required=False, widget=FlatSelect)
     facility = forms.TypedChoiceField(
-        label=_("Facility"), required=False, coerce=int, empty_value=None
+        label=_("Facility"), required=False, coerce=int, empty_value=None, widget=FlatSelect
     )
 
     def __init__(self, *args, children=(), areas=(), facilities=(), **kwargs):

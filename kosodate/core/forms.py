@@ -4,6 +4,8 @@ The forms only parse and check; the views and the admin hand `cleaned_data` to s
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -24,6 +26,42 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format=DATETIME_LOCAL_FORMAT)
+
+
+class FlatSelect(forms.Select):
+    """A <select> whose options are written in Python, with the same markup as Django's
+    templates (tests/core/test_flat_select.py compares the two): the template renderer includes
+    one template per option, which for a list of 50 facilities was most of the availability
+    page's rendering (issue 16). Without option groups; with them, Django's templates render."""
+
+    @staticmethod
+    def _attrs(attrs: dict) -> str:
+        return "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+            for name, value in attrs.items()
+            if value is not False
+        )
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        if any(group_name for group_name, _options, _index in widget["optgroups"]):
+            return super().render(name, value, attrs, renderer)
+        options = "".join(
+            format_html(
+                '\n  <option value="{}"{}>{}</option>\n',
+                str(option["value"]),
+                mark_safe(self._attrs(option["attrs"])),  # noqa: S308 (escaped by format_html)
+                option["label"],
+            )
+            for _group, group_options, _index in widget["optgroups"]
+            for option in group_options
+        )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            widget["name"],
+            mark_safe(self._attrs(widget["attrs"])),  # noqa: S308 (escaped by format_html)
+            mark_safe(options),  # noqa: S308 (each option escaped by format_html)
+        )
 
 
 # --- Announcements ----------------------------------------------------------------------------
