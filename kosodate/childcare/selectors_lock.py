@@ -149,7 +149,7 @@ def day_lock(
     with connection.cursor() as cursor:
         cursor.execute(sql, [new_bookings, day_id])
         *values, ids = cursor.fetchone()
-    return FacilityDay.from_db(connection.alias, _DAY_FIELDS, values), list(ids)
+    return FacilityDay.from_db(connection.alias, _DAY_FIELDS, values), list(ids or ())
 
 
 @dataclass
