@@ -10,6 +10,7 @@ keys were drawn from the sequence beforehand (childcare.selectors_lock.day_lock)
 
 from collections.abc import Sequence
 from itertools import groupby
+from typing import cast
 
 from django.db import connections, models, router
 from django.db.models.sql import InsertQuery, UpdateQuery
@@ -55,9 +56,9 @@ def insert_together(
         return
     statements: list[tuple[str, tuple]] = []
     for queryset, values in updates:
-        query = queryset.query.chain(UpdateQuery)
-        query.add_update_values(values)
-        sql, sql_params = query.get_compiler(using=alias).as_sql()
+        update = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
+        update.add_update_values(values)
+        sql, sql_params = update.get_compiler(using=alias).as_sql()
         statements.append((sql, tuple(sql_params)))
     for model, group in groups:
         fields = _insertable_fields(model, group)
