@@ -20,6 +20,7 @@ Elsewhere (SQLite has no row locks: settings open every transaction with BEGIN I
 transaction holds the write lock from its first statement) the same facts come from the ORM's
 separate queries."""
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -27,6 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from kosodate.accounts.models import Child
+from kosodate.core.capacity import lock_waited
 
 from .models import AgeBand, Booking, FacilityDay, Registration
 from .selectors import child_month_usage
@@ -97,7 +99,7 @@ def request_facts(
         *child_ids,
     ]
     facts = RequestFacts()
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, lock_waited("childcare.Child") if lock else nullcontext():
         cursor.execute(sql, params)
         for child_id, reg_id, reg_status, late, no_show, *day_values in cursor.fetchall():
             facts.late_cancellations, facts.no_shows = late, no_show
@@ -114,7 +116,8 @@ def _request_facts_orm(household_id, facility_id, child_ids, day, since, lock) -
     from django.db.models import Count, Q
 
     if lock:
-        list(Child.objects.filter(pk__in=child_ids).select_for_update().order_by("pk"))
+        with lock_waited("childcare.Child"):
+            list(Child.objects.filter(pk__in=child_ids).select_for_update().order_by("pk"))
     facts = RequestFacts(row=FacilityDay.objects.filter(facility_id=facility_id, date=day).first())
     facts.registrations = {
         r.child_id: r
@@ -138,7 +141,8 @@ def day_lock(
     the `new_bookings` bookings about to be written (None elsewhere: they get theirs on insert).
     lock=False only for the tests that show the race the lock prevents."""
     if not _postgresql():
-        [row] = FacilityDay.objects.filter(pk=day_id).select_for_update()
+        with lock_waited("childcare.FacilityDay"):
+            [row] = FacilityDay.objects.filter(pk=day_id).select_for_update()
         return row, None
     sql = f"""
         SELECT {_DAY_COLUMNS},
@@ -146,7 +150,7 @@ def day_lock(
            FROM generate_series(1, %s))
         FROM childcare_facilityday d WHERE d.id = %s
         {"FOR UPDATE OF d" if lock else ""}"""  # noqa: S608
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, lock_waited("childcare.FacilityDay"):
         cursor.execute(sql, [new_bookings, day_id])
         *values, ids = cursor.fetchone()
     return FacilityDay.from_db(connection.alias, _DAY_FIELDS, values), list(ids or ())

@@ -56,6 +56,15 @@ def capacity_locking(using: str | None = None) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def lock_waited(resource: str) -> Iterator[None]:
+    """Time a statement that takes a capacity lock itself (capacity_locking's callers) into the
+    same lock-wait histogram as capacity_locked (docs/operations.md alerts on it)."""
+    started = time.perf_counter()
+    yield
+    LOCK_WAIT_SECONDS.labels(resource).observe(time.perf_counter() - started)
+
+
 def lock_row_get_or_create(model: type[models.Model], **lookup) -> models.Model:
     """The row to lock for `lookup` (unique in the table), created if missing. Call it before
     capacity_locked(): two requests creating the same row at once both end up with the one row

@@ -9,6 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from kosodate.childcare import services
 from kosodate.childcare.models import Booking, FacilityDay, Registration
@@ -297,3 +298,20 @@ def booking_time(value):
     from datetime import datetime
 
     return datetime.strptime(value, "%H:%M").time()
+
+
+def test_the_request_measures_its_lock_waits(client, resident, facility, child):
+    # docs/operations.md alerts on kosodate_lock_wait_seconds: the booking request, which locks
+    # the children and the day with statements of its own (selectors_lock), is counted there too.
+    def waits(resource):
+        sample = "kosodate_lock_wait_seconds_count"
+        return REGISTRY.get_sample_value(sample, {"resource": resource}) or 0
+
+    before = {r: waits(r) for r in ("childcare.Child", "childcare.FacilityDay")}
+    client.force_login(resident)
+    _send(client, facility, booking_data(bookable_day(), children=[child]))
+    assert Booking.objects.count() == 1
+    assert {r: waits(r) - n for r, n in before.items()} == {
+        "childcare.Child": 1,
+        "childcare.FacilityDay": 1,
+    }
