@@ -15,8 +15,9 @@ Afterwards the database is checked: exactly P confirmed, everyone else waitliste
 number. CPU per application is the CPU time of gunicorn's processes and of the PostgreSQL backends
 serving this database, before and after the rush, divided by N; then the worker (manage.py
 db_worker --batch) delivers what the rush queued (an email to every household, to a dummy email
-backend: building and recording each message counts, an SMTP server's work does not) and its CPU,
-with the database's meanwhile, is added as "worker". Results and commands: docs/benchmarks.md."""
+local SMTP sink in this process (bench/harness.py SmtpSink: building, sending and recording each
+message counts, the SMTP server's work does not) and its CPU, with the database's meanwhile, is
+added as "worker", and printed per email with and without the worker's start. Results and commands: docs/benchmarks.md."""
 
 import argparse
 import asyncio
@@ -157,7 +158,7 @@ def main() -> None:
             concurrency=args.concurrency,
             rush=rush,
         )
-    worker = harness.run_worker(env, database_url)
+    worker = harness.run_worker(env, database_url, profile=args.profile)
     checked = harness.django_step(__file__, env, "verify", setup["event"])
     rush_result, bare = measured["rush"], measured["bare"]
     result = {
@@ -189,6 +190,7 @@ def main() -> None:
         f"{result['cpu_ms_per_application_web_db']:.1f} ms, then the worker delivering the emails "
         f"in {worker['wall_s']:.1f} s)"
     )
+    harness.print_worker(worker)
 
 
 if __name__ == "__main__":

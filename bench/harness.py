@@ -444,34 +444,126 @@ def measure(
     }
 
 
-def run_worker(env: dict[str, str], database_url: str) -> dict:
-    """Drain the task queue once (the emails of the rush) and measure the worker's CPU and the
-    database's meanwhile."""
+class SmtpSink:
+    """A local SMTP server (aiosmtpd, in a thread of this process, whose CPU is not counted: it is
+    the mail server's work) that counts what the worker delivers: messages, connections, and
+    each outbox Message-ID, so that the rush's emails really go over SMTP and none twice."""
+
+    def __init__(self):
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.sessions: set[int] = set()
+        self.message_ids: dict[str, int] = {}
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        import re
+
+        self.sessions.add(id(session))
+        match = re.search(rb"^Message-ID:\s*(<[^>]+>)", envelope.content, re.M | re.I)
+        key = match.group(1).decode() if match else "(none)"
+        self.message_ids[key] = self.message_ids.get(key, 0) + 1
+        return "250 Message accepted for delivery"
+
+    def __enter__(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    def counts(self) -> dict:
+        return {
+            "emails": sum(self.message_ids.values()),
+            "distinct_message_ids": len(self.message_ids),
+            "connections": len(self.sessions),
+        }
+
+
+class _Backends:
+    """The CPU of this database's PostgreSQL backends while a worker runs, sampled every 50 ms:
+    the worker's own backend exits with it, so a snapshot taken afterwards would miss it."""
+
+    def __init__(self, database: str):
+        import threading
+
+        self.database = database
+        self.start = {pid: _cpu_seconds(pid) for pid in _postgres_backends(database)}
+        self.last = dict(self.start)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self):
+        while not self.stopping.wait(0.05):
+            for pid in _postgres_backends(self.database):
+                seconds = _cpu_seconds(pid)
+                if seconds:
+                    self.last[pid] = seconds
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+        for pid in _postgres_backends(self.database):
+            self.last[pid] = _cpu_seconds(pid) or self.last.get(pid, 0.0)
+
+    def cpu_s(self) -> float:
+        return sum(seconds - self.start.get(pid, 0.0) for pid, seconds in self.last.items())
+
+
+def _worker_cpu(env: dict[str, str], database: str, profiled: list[str] = ()) -> float:
+    """Run the worker until the queue is empty; the CPU seconds of it and of the database."""
     import resource
 
-    database = database_url.rsplit("/", 1)[1]
-    backends = {pid: _cpu_seconds(pid) for pid in _postgres_backends(database)}
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            PYTHON,
-            "manage.py",
-            "db_worker",
-            "--batch",
-            "--no-reload",
-            "--no-startup-delay",
-            "--verbosity=0",
-        ],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    wall = time.perf_counter() - started
+    with _Backends(database) as backends:
+        subprocess.run(
+            [
+                PYTHON,
+                *profiled,
+                "manage.py",
+                "db_worker",
+                "--batch",
+                "--no-reload",
+                "--no-startup-delay",
+                "--verbosity=0",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    worker = used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime
-    after = {pid: _cpu_seconds(pid) for pid in _postgres_backends(database)}
-    return {"wall_s": wall, "cpu_s": worker + cpu_used(backends, after)}
+    return used.ru_utime + used.ru_stime - children.ru_utime - children.ru_stime + backends.cpu_s()
+
+
+def run_worker(env: dict[str, str], database_url: str, *, profile: str | None = None) -> dict:
+    """Drain the task queue once (the notifications and emails of the rush) and measure the CPU
+    of the worker and of the database meanwhile (with the backend serving the worker, sampled
+    while it runs). The emails go over SMTP to a local sink (SmtpSink), counted there. Then the
+    worker runs once more with nothing to do: the CPU of starting it (imports, Django's setup),
+    which a long-running worker pays once, not per email. With `profile` (a directory), the
+    worker runs under cProfile and writes DIR/worker.prof."""
+    database = database_url.rsplit("/", 1)[1]
+    profiled = []
+    if profile:
+        Path(profile).mkdir(parents=True, exist_ok=True)
+        profiled = ["-m", "cProfile", "-o", str(Path(profile).resolve() / "worker.prof")]
+    env = {k: v for k, v in env.items() if k != "EMAIL_BACKEND"}
+    started = time.perf_counter()
+    with SmtpSink() as sink:
+        cpu = _worker_cpu({**env, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}"}, database, profiled)
+    wall = time.perf_counter() - started
+    start_cpu = _worker_cpu({**env, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}"}, database)
+    return {"wall_s": wall, "cpu_s": cpu, "start_cpu_s": start_cpu, "smtp": sink.counts()}
 
 
 def profile_report(profile: str, *, top: int = 10) -> list[str]:
@@ -518,3 +610,16 @@ def print_rush(result: dict, *, what: str) -> None:
     )
     print(f"ratio ({what}/s ÷ bare requests/s): {result['throughput_ratio_to_bare']:.3f}")
     print(f"database: {result['database']}")
+
+
+def print_worker(worker: dict) -> None:
+    """The worker's line: CPU per email (worker + database), with and without its start."""
+    smtp = worker["smtp"]
+    emails = max(1, smtp["emails"])
+    print(
+        f"worker: {smtp['emails']} emails over SMTP ({smtp['distinct_message_ids']} distinct "
+        f"Message-IDs, {smtp['connections']} connections) in {worker['wall_s']:.1f} s; CPU per "
+        f"email (worker + PostgreSQL) {worker['cpu_s'] / emails * 1000:.2f} ms, of which the "
+        f"worker's start {worker['start_cpu_s'] / emails * 1000:.2f} ms "
+        f"({worker['start_cpu_s']:.2f} s once)"
+    )
