@@ -7,7 +7,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kosodate.core.services import notification_send
-from kosodate.core.waitlist import household_notify
+from kosodate.core.waitlist import HouseholdNote, household_notify
 
 
 def _when(value) -> str:
@@ -122,6 +122,12 @@ def _booking_text(booking, event: str, extra: dict) -> tuple[str, str]:
 def family_notify(*, booking, event: str, **extra) -> None:
     """Tell every guardian of the booking's household about a change (in-app and email), each
     in their own language."""
+    note = family_note(booking=booking, event=event, **extra)
+    household_notify(household_id=note.household_id, kind=note.kind, url=note.url, text=note.text)
+
+
+def family_note(*, booking, event: str, **extra) -> HouseholdNote:
+    """What family_notify tells, for core.waitlist.households_notify_many (a batch)."""
 
     def text() -> tuple[str, str]:
         values = {key: _localize(value) for key, value in extra.items()}
@@ -129,7 +135,7 @@ def family_notify(*, booking, event: str, **extra) -> None:
             values["bring"] = booking.facility.localized("what_to_bring") or "-"
         return _booking_text(booking, event, values)
 
-    household_notify(
+    return HouseholdNote(
         household_id=booking.household_id,
         kind=f"childcare.{event}",
         url=reverse("childcare:booking_detail", args=[booking.code]),

@@ -23,6 +23,7 @@ from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked, capacity_locking, lock_row_get_or_create
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
+from kosodate.core.task_batches import task_batch
 from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors_lock, selectors_quote, tasks
@@ -346,43 +347,62 @@ def _staff_url() -> str:
     return reverse("childcare_staff:index")
 
 
-def booking_request_notify(*, booking_ids: list[int], positions: list[int]) -> int:
+# How many requests one task of the worker tells at once (core.task_batches).
+NOTIFY_BATCH_SIZE = 100
+
+
+def booking_request_notify(*, booking_ids: list[int], positions: list[int], context=None) -> int:
     """Tell the family what became of each booking of their request, and the facility's staff
     of a request to decide (run by the worker once the request has committed; booking_request
-    enqueues it). A booking that has moved on meanwhile (cancelled, offered, decided) is not
-    told of its first state: that change told the family itself. Returns how many were told."""
-    bookings = {
-        b.pk: b
-        for b in Booking.objects.filter(pk__in=booking_ids).select_related("facility", "child")
-    }
-    told = 0
+    enqueues it), together with up to NOTIFY_BATCH_SIZE − 1 other requests whose tasks are
+    waiting (core.task_batches: their tasks are done in this transaction). A booking that has
+    moved on meanwhile (cancelled, offered, decided) is not told of its first state: that change
+    told the family itself. Returns how many bookings were told."""
+    own = {"booking_ids": booking_ids, "positions": positions}
     # The emails go out from this task, after its commit (not as tasks of their own).
     with messages_sent_inline(), transaction.atomic():
-        for booking_id, position in zip(booking_ids, positions, strict=True):
-            booking = bookings.get(booking_id)
-            if booking is None or booking.status_changed_at != booking.created_at:
-                continue
-            _notify_new(booking, R.rules_for(booking.facility), position=position)
-            told += 1
-        pending = [b for b in bookings.values() if b.status == S.PENDING]
-        if pending:
+        batch = task_batch(context, own, size=NOTIFY_BATCH_SIZE)
+        bookings = {
+            b.pk: b
+            for b in Booking.objects.filter(
+                pk__in=[pk for request in batch for pk in request["booking_ids"]]
+            ).select_related("facility", "child")
+        }
+        notes, to_decide, rules = [], [], {}
+        for request in batch:
+            pairs = zip(request["booking_ids"], request["positions"], strict=True)
+            for booking_id, position in pairs:
+                booking = bookings.get(booking_id)
+                if booking is None or booking.status_changed_at != booking.created_at:
+                    continue
+                if booking.facility_id not in rules:
+                    rules[booking.facility_id] = R.rules_for(booking.facility)
+                notes.append(_new_note(booking, rules[booking.facility_id], position=position))
+            pending = [
+                bookings[pk]
+                for pk in request["booking_ids"]
+                if pk in bookings and bookings[pk].status == S.PENDING
+            ]
+            if pending:
+                to_decide.append(pending[0].facility)
+        waitlist.households_notify_many(notes)
+        for facility in to_decide:  # a note to the staff for each request, as one at a time
             notices.staff_notify(
-                facility=pending[0].facility,
+                facility=facility,
                 title=gettext_lazy("New booking request: %(facility)s"),
                 url=_staff_url(),
             )
-    return told
+    return len(notes)
 
 
-def _notify_new(booking: Booking, rules: R.Rules, *, position: int) -> None:
+def _new_note(booking: Booking, rules: R.Rules, *, position: int) -> waitlist.HouseholdNote:
     if booking.status == S.WAITLISTED:
-        notices.family_notify(booking=booking, event="waitlisted", position=position)
-    elif booking.status == S.CONFIRMED:
-        notices.family_notify(
+        return notices.family_note(booking=booking, event="waitlisted", position=position)
+    if booking.status == S.CONFIRMED:
+        return notices.family_note(
             booking=booking, event="confirmed", deadline=R.cancel_deadline(rules, booking.date)
         )
-    else:
-        notices.family_notify(booking=booking, event="pending")
+    return notices.family_note(booking=booking, event="pending")
 
 
 # --- Facility decisions -----------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from django.tasks import task
 
+from kosodate.core.task_batches import batched
+
 from . import services
 
 
@@ -12,8 +14,12 @@ def offer_expire_task(*, booking_id: int) -> int:
     return services.booking_offers_expire(booking_id=booking_id)
 
 
-@task(priority=5)
-def booking_request_notify_task(*, booking_ids: list[int], positions: list[int]) -> int:
+@batched
+@task(priority=5, takes_context=True)
+def booking_request_notify_task(context, *, booking_ids: list[int], positions: list[int]) -> int:
     """Tell the family (and the staff, for a request to decide) about a new booking request;
-    enqueued in the request's own transaction, so it runs once the bookings exist."""
-    return services.booking_request_notify(booking_ids=booking_ids, positions=positions)
+    enqueued in the request's own transaction, so it runs once the bookings exist. Tells the
+    families of the other waiting requests with it, in one batch (core.task_batches)."""
+    return services.booking_request_notify(
+        booking_ids=booking_ids, positions=positions, context=context
+    )

@@ -37,6 +37,7 @@ from .services_outbox import (  # noqa: F401
     message_retry,
     message_retry_delay,
     message_sms_send,
+    messages_email_send_many,
     messages_logger,
     messages_sent_inline,
 )
@@ -348,6 +349,41 @@ def notification_send(
         if phone and phone_is_mobile(phone):
             message_sms_send(to=str(phone), body=f"{title_text}\n{body_text}", user=user, kind=kind)
     return notification
+
+
+def notifications_send_many(notes: list[dict[str, Any]]) -> list[Notification]:
+    """notification_send for many people at once (user, kind, title, body, url; email as the
+    person chose, never SMS: nothing urgent comes this way): the notifications in one INSERT, the
+    emails in another. Titles and bodies are already in each person's language. For a task that
+    tells many families at once (core.task_batches); read the users with
+    select_related("notification_preference"), or it costs a query each."""
+    made = Notification.objects.bulk_create(
+        [
+            Notification(
+                user=note["user"],
+                kind=note["kind"],
+                title=" ".join(str(note["title"]).split())[:200],
+                body=str(note["body"]).strip(),
+                url=note.get("url", ""),
+            )
+            for note in notes
+        ]
+    )
+    site = settings.SITE_URL.rstrip("/")
+    messages_email_send_many(
+        [
+            {
+                "to": n.user.email,
+                "subject": n.title,
+                "body": f"{n.body}\n\n{site}{n.url}" if n.url else n.body,
+                "user": n.user,
+                "kind": n.kind,
+            }
+            for n in made
+            if n.user.email and _notification_channels(n.user)[0]
+        ]
+    )
+    return made
 
 
 def _notification_channels(user) -> tuple[bool, bool]:

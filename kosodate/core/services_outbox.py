@@ -144,6 +144,35 @@ def _message_create(*, body: str, secrets: Iterable[str], **fields: Any) -> Outb
     return message
 
 
+def messages_email_send_many(emails: list[dict[str, Any]]) -> list[OutboundMessage]:
+    """message_email_send for many emails (to, subject, body, user, kind; no secrets) in one
+    INSERT: the batch of a task that tells many families at once (core.task_batches)."""
+    now = timezone.now()
+    footer = f"\n\n-- \n{message_email_footer()}\n"
+    made = OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                channel=OutboundMessage.Channel.EMAIL,
+                status=OutboundMessage.Status.QUEUED,
+                next_attempt_at=now,
+                recipient=email["to"],
+                user=email.get("user"),
+                kind=email.get("kind", ""),
+                subject=" ".join(str(email["subject"]).split())[:255],
+                body=f"{email['body'].rstrip()}{footer}",
+            )
+            for email in emails
+        ]
+    )
+    inline = _INLINE.get()
+    for message in made:
+        if inline is not None:
+            inline.append(message.pk)
+        else:
+            _message_enqueue_on_commit(message.pk)
+    return made
+
+
 # --- Delivered by the task that made them ------------------------------------------------------
 _INLINE: ContextVar[list[int] | None] = ContextVar("outbox_inline", default=None)
 

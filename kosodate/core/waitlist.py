@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.utils import translation
 
-from .services import notification_send
+from .services import notification_send, notifications_send_many
 
 
 # --- The offer deadline -------------------------------------------------------------------------
@@ -225,3 +225,47 @@ def household_notify(
             )
         told += 1
     return told
+
+
+@dataclass(frozen=True)
+class HouseholdNote:
+    """One thing to tell one household (households_notify_many): as household_notify's
+    arguments."""
+
+    household_id: int | None
+    kind: str
+    url: str
+    text: Callable[[], tuple[str, str]]
+
+
+def households_notify_many(notes: list[HouseholdNote]) -> int:
+    """household_notify for many households at once (a batch of the worker, core.task_batches):
+    the guardians and their preferences in one query, every notification in one INSERT and every
+    email in another. Returns how many guardians were told."""
+    households = {note.household_id for note in notes if note.household_id is not None}
+    if not households:
+        return 0
+    guardians: dict[int, list] = {}
+    for guardian in (
+        get_user_model()
+        ._default_manager.filter(household_id__in=households, is_active=True)
+        .select_related("notification_preference")
+        .order_by("pk")
+    ):
+        guardians.setdefault(guardian.household_id, []).append(guardian)
+    made = []
+    for note in notes:
+        for guardian in guardians.get(note.household_id, ()):
+            with translation.override(getattr(guardian, "preferred_language", "") or "ja"):
+                title, body = note.text()
+                made.append(
+                    {
+                        "user": guardian,
+                        "kind": note.kind,
+                        "title": title,
+                        "body": body,
+                        "url": note.url,
+                    }
+                )
+    notifications_send_many(made)
+    return len(made)

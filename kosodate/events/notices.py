@@ -56,9 +56,30 @@ def application_state_notify(application: Application, *, position: int | None =
     application_notify(application, kind, title, body, position=position)
 
 
+def applications_state_notify(told: list[tuple[Application, int | None]]) -> int:
+    """application_state_notify for many applications at once (with their waitlist positions,
+    None to count them): one query for the guardians, one INSERT for the notifications, one for
+    the emails (core.waitlist.households_notify_many). Returns how many guardians were told."""
+    return waitlist.households_notify_many(
+        [
+            _application_note(application, *STATE_MESSAGES[application.status], position=position)
+            for application, position in told
+        ]
+    )
+
+
 def application_notify(application: Application, kind: str, title, body, **extra: Any) -> None:
     """Tell every guardian of the applying household (core.waitlist.household_notify), each in
     their own language."""
+    note = _application_note(application, kind, title, body, **extra)
+    waitlist.household_notify(
+        household_id=note.household_id, kind=note.kind, url=note.url, text=note.text
+    )
+
+
+def _application_note(
+    application: Application, kind: str, title, body, **extra: Any
+) -> waitlist.HouseholdNote:
     event = application.event
     position = extra.pop("position", None) or ""
     if application.status == Application.Status.WAITLISTED and not position:
@@ -83,7 +104,7 @@ def application_notify(application: Application, kind: str, title, body, **extra
         }
         return str(title) % params, str(body) % params
 
-    waitlist.household_notify(
+    return waitlist.HouseholdNote(
         household_id=application.household_id,
         kind=kind,
         url=reverse("events:application_detail", args=[application.pk]),

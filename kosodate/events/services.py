@@ -20,11 +20,17 @@ from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
+from kosodate.core.task_batches import task_batch
 from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
 from .models import Application, ApplicationStatusChange, Event
-from .notices import application_notify, application_state_notify, format_time
+from .notices import (
+    application_notify,
+    application_state_notify,
+    applications_state_notify,
+    format_time,
+)
 
 EVENT_EDITABLE_FIELDS = (
     "organiser",
@@ -341,22 +347,34 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
     return application
 
 
+# How many families one task of the worker tells at once (core.task_batches): a rush's thousand
+# notifications are ten batches, each with one INSERT of notifications, one of emails, and one
+# SMTP connection.
+NOTIFY_BATCH_SIZE = 100
+
+
 def application_created_notify(
-    *, application_id: int, status: str, position: int | None = None
-) -> bool:
+    *, application_id: int, status: str, position: int | None = None, context=None
+) -> int:
     """Tell the family what became of their new application (run by the worker once the
-    application's transaction has committed; application_create enqueues it). Nothing is said
-    when the application has moved on meanwhile (cancelled, offered, drawn): that change told
-    them itself. Returns whether they were told."""
-    application = (
-        Application.objects.select_related("event").filter(pk=application_id, status=status).first()
-    )
-    if application is None:
-        return False
-    # The email goes out from this task, after its commit (not as a task of its own).
+    application's transaction has committed; application_create enqueues it), together with the
+    families of up to NOTIFY_BATCH_SIZE − 1 other applications whose tasks are waiting
+    (core.task_batches: their tasks are done in this transaction). Nothing is said when an
+    application has moved on meanwhile (cancelled, offered, drawn): that change told them itself.
+    Returns how many applications were told."""
+    own = {"application_id": application_id, "status": status, "position": position}
+    # The emails go out from this task, after its commit (not as tasks of their own).
     with messages_sent_inline(), transaction.atomic():
-        application_state_notify(application, position=position)
-    return True
+        batch = {b["application_id"]: b for b in task_batch(context, own, size=NOTIFY_BATCH_SIZE)}
+        applications = Application.objects.select_related("event").filter(pk__in=batch)
+        told = [
+            (application, batch[application.pk].get("position"))
+            for application in applications.order_by("pk")
+            if application.status == batch[application.pk]["status"]
+        ]
+        if told:
+            applications_state_notify(told)
+    return len(told)
 
 
 # --- Residents: cancelling, confirming an offer ----------------------------------------------

@@ -5,6 +5,8 @@ when an offer's deadline passes, the reminder the day before an event."""
 
 from django.tasks import task
 
+from kosodate.core.task_batches import batched
+
 from . import services, services_scheduled
 
 
@@ -31,12 +33,14 @@ def events_send_reminders_task() -> int:
     return services_scheduled.reminders_send()
 
 
-@task(priority=5)
+@batched
+@task(priority=5, takes_context=True)
 def events_application_notify_task(
-    *, application_id: int, status: str, position: int | None = None
-) -> bool:
+    context, *, application_id: int, status: str, position: int | None = None
+) -> int:
     """Tell a family what became of their application (confirmed, waitlisted, lottery); enqueued
-    in the application's own transaction, so it runs once the application exists."""
+    in the application's own transaction, so it runs once the application exists. Tells the
+    families of the other waiting tasks with it, in one batch (core.task_batches)."""
     return services.application_created_notify(
-        application_id=application_id, status=status, position=position
+        application_id=application_id, status=status, position=position, context=context
     )

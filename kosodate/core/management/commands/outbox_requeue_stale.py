@@ -7,12 +7,14 @@ from kosodate.core.services import (
     message_enqueue_orphans,
     message_requeue_stale,
 )
+from kosodate.core.task_batches import task_batches_requeue_stale
 
 
 class Command(BaseCommand):
     help = (
         "Put back in the queue every email or SMS left 'sending' by a worker that stopped mid-try, "
-        "and give a delivery task again to those queued and due for as long "
+        "give a delivery task again to those queued and due for as long, and put back the "
+        "family-telling tasks left running as long "
         "(run from cron every few minutes; safe anywhere, any number of times)."
     )
 
@@ -32,3 +34,10 @@ class Command(BaseCommand):
         orphans = message_enqueue_orphans(older_than=timedelta(minutes=minutes))
         if orphans:
             self.stdout.write(f"Gave {orphans} queued message(s) a delivery task again.")
+        # The tasks that tell families in batches (core.task_batches), left running by a worker
+        # that stopped before its batch committed: their families are not told yet.
+        tasks = task_batches_requeue_stale(older_than=timedelta(minutes=minutes))
+        if tasks:
+            self.stdout.write(
+                f"Put {tasks} task(s) left running by a stopped worker back in the queue."
+            )
