@@ -11,14 +11,15 @@ from functools import lru_cache, partial
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import DNS_NAME, EmailMessage, mailers
-from django.db import transaction
+from django.core.mail import DNS_NAME, mailers
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from . import audit
 from .models import OutboundMessage
+from .outbox_email import OutboxEmail
 from .sms import PermanentDeliveryError, SmsMessage, sms_backend_get
 
 # --- Messages: email and SMS through the outbox -----------------------------------------------
@@ -315,17 +316,33 @@ def messages_deliver(*, message_ids: list[int], now=None) -> dict[int, str]:
     return outcomes
 
 
+_SENT = (
+    "UPDATE core_outboundmessage SET status = %s, sent_at = %s, next_attempt_at = NULL, "
+    "last_error = '', sealed_body = '' WHERE id = %s AND status = %s"
+)
+_SENT_KEEPING_SEALED = _SENT.replace(", sealed_body = ''", "")
+
+
 def _message_sent(message_id: int) -> str:
     """Recorded as soon as the server accepted it, not at the end of the batch: a worker killed
     in the middle of a batch must not leave the messages already accepted to be sent again
     (tests/faults/test_mail.py counts every Message-ID at the mail server)."""
-    done: dict[str, Any] = {"status": OutboundMessage.Status.SENT, "sent_at": timezone.now()}
-    if not settings.DEV_OUTBOX_KEEPS_SECRETS:
-        # Delivered: the secret's only copy at rest goes (docs/operations.md, "Secrets").
-        done["sealed_body"] = ""
-    OutboundMessage.objects.filter(pk=message_id, status=OutboundMessage.Status.SENDING).update(
-        next_attempt_at=None, last_error="", **done
-    )
+    # One statement per message, written out: the ORM's UPDATE cost more CPU to build than the
+    # database took to run it (issue 16 item 4). The same as
+    #   filter(pk=…, status=SENDING).update(status=SENT, sent_at=now, next_attempt_at=None,
+    #                                       last_error="", [sealed_body=""])
+    # where dropping the sealed body means: delivered, the secret's only copy at rest goes
+    # (docs/operations.md, "Secrets").
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SENT_KEEPING_SEALED if settings.DEV_OUTBOX_KEEPS_SECRETS else _SENT,
+            [
+                OutboundMessage.Status.SENT,
+                timezone.now(),
+                message_id,
+                OutboundMessage.Status.SENDING,
+            ],
+        )
     return "sent"
 
 
@@ -363,7 +380,7 @@ class MessageNotAccepted(Exception):
 
 def _message_transmit(message: OutboundMessage, *, mailer=None) -> None:
     if message.channel == OutboundMessage.Channel.EMAIL:
-        email = EmailMessage(
+        email = OutboxEmail(
             subject=message.subject,
             body=message.deliverable_body,
             from_email=settings.DEFAULT_FROM_EMAIL,
