@@ -156,3 +156,31 @@ def test_a_queued_message_that_lost_its_task_gets_one_from_the_sweep(municipalit
     message.refresh_from_db()
     assert message.status == OutboundMessage.Status.SENT
     assert len(mailoutbox) == 1
+
+
+def test_the_outbox_email_is_the_standard_message_byte_for_byte():
+    """core/outbox_email.py keeps Python's header classes instead of making them per header;
+    what is sent must not change."""
+    import email.policy
+
+    from django.core.mail import EmailMessage
+
+    from kosodate.core.outbox_email import OutboxEmail
+
+    fields = {
+        "subject": "キャンセル待ち:人気の親子講座 " * 3,
+        "body": "本文です。\n\nhttps://example.jp/events/mine/1/\n",
+        "from_email": "kosodate@example.jp",
+        "to": ["家族 <family@example.jp>"],
+        "headers": {
+            "Message-ID": "<outbox-1-20261205000000@example.jp>",
+            "Date": "Sat, 05 Dec 2026 10:00:00 +0000",
+            "Auto-Submitted": "auto-generated",
+        },
+    }
+    for policy in (email.policy.SMTP, email.policy.default):
+        for _ in range(2):  # the second time with the kept classes
+            assert (
+                OutboxEmail(**fields).message(policy=policy).as_bytes()
+                == EmailMessage(**fields).message(policy=policy).as_bytes()
+            )

@@ -43,8 +43,8 @@ def _tasks():
 
 def test_n_applications_are_told_in_batches_over_one_connection_each(
     make_family,
-    mail_server,
-    monkeypatch,  # noqa: F811
+    mail_server,  # noqa: F811
+    monkeypatch,
 ):
     monkeypatch.setattr(services, "NOTIFY_BATCH_SIZE", 5)
     families = [make_family() for _ in range(12)]
