@@ -13,7 +13,7 @@ from django.core.mail import EmailMessage
 
 
 class _HeaderClasses(HeaderRegistry):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._made: dict[str, type] = {}
 

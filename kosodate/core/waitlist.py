@@ -245,7 +245,7 @@ def households_notify_many(notes: list[HouseholdNote]) -> int:
     households = {note.household_id for note in notes if note.household_id is not None}
     if not households:
         return 0
-    guardians: dict[int, list] = {}
+    guardians: dict[int | None, list] = {}
     for guardian in (
         get_user_model()
         ._default_manager.filter(household_id__in=households, is_active=True)

@@ -11,13 +11,14 @@ from django_tasks_db.models import DBTaskResult
 
 from kosodate.childcare import services
 from kosodate.core.models import Notification, OutboundMessage
-from tests.core.test_outbox_batch import mail_server  # noqa: F401  (the fixture)
+from tests.core import test_outbox_batch
 from tests.factories import UserFactory
 from tests.worker import run_worker
 
 from .support import bookable_day, family, registered, staff_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
+mail_server = test_outbox_batch.mail_server  # the fixture: a local SMTP server that counts
 
 
 def _families(facility, count):
@@ -46,7 +47,7 @@ def _request(user, facility, child, day):
 def test_requests_are_told_in_batches_over_one_connection_each(
     facility,
     mail_server,
-    monkeypatch,  # noqa: F811
+    monkeypatch,
 ):
     monkeypatch.setattr(services, "NOTIFY_BATCH_SIZE", 4)
     facility.auto_approve = True

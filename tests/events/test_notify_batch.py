@@ -18,12 +18,13 @@ from kosodate.core import task_batches
 from kosodate.core.models import Notification, OutboundMessage
 from kosodate.events import services
 from kosodate.events.models import Application
-from tests.core.test_outbox_batch import mail_server  # noqa: F401  (the fixture)
+from tests.core import test_outbox_batch
 from tests.worker import run_worker
 
 from .factories import EventFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+mail_server = test_outbox_batch.mail_server  # the fixture: a local SMTP server that counts
 
 
 def _apply(families, *, capacity=2):
@@ -43,7 +44,7 @@ def _tasks():
 
 def test_n_applications_are_told_in_batches_over_one_connection_each(
     make_family,
-    mail_server,  # noqa: F811
+    mail_server,
     monkeypatch,
 ):
     monkeypatch.setattr(services, "NOTIFY_BATCH_SIZE", 5)
