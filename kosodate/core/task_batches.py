@@ -75,11 +75,23 @@ def task_batch(context, kwargs: dict[str, Any], *, size: int) -> list[dict[str, 
         .select_for_update(skip_locked=True)
         .values_list("pk", "args_kwargs")[: max(0, size - len(batch))]
     )
-    if others:
-        DBTaskResult.objects.filter(pk__in=[pk for pk, _ in others]).update(
-            started_at=now, worker_ids=[*result.worker_ids, f"batch of {result.id}"], **done
+    if not others:
+        return batch
+    marker = {"done in the batch of": str(result.id)}
+    ids = [pk for pk, _ in others]
+    taken = DBTaskResult.objects.filter(pk__in=ids, status=TaskResultStatus.READY).update(
+        started_at=now, worker_ids=result.worker_ids, **{**done, "return_value": marker}
+    )
+    if taken != len(ids):
+        # Another worker took some between the read and the write: possible only where the
+        # database has no SKIP LOCKED (SQLite, which serialises the writes instead).
+        ours = set(
+            DBTaskResult.objects.filter(pk__in=ids, return_value=marker).values_list(
+                "pk", flat=True
+            )
         )
-        batch.extend(args_kwargs["kwargs"] for _, args_kwargs in others)
+        others = [(pk, args_kwargs) for pk, args_kwargs in others if pk in ours]
+    batch.extend(args_kwargs["kwargs"] for _, args_kwargs in others)
     return batch
 
 
