@@ -4,14 +4,14 @@ from django.tasks import task
 
 from kosodate.core.task_batches import batched
 
-from . import services
+from . import services, services_scheduled
 
 
 @task()
 def offer_expire_task(*, booking_id: int) -> int:
     """At an offer's deadline: pass the place on if the family has not confirmed it (a no-op
     if they did, or if the periodic command got there first)."""
-    return services.booking_offers_expire(booking_id=booking_id)
+    return services_scheduled.booking_offers_expire(booking_id=booking_id)
 
 
 @batched

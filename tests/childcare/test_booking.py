@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from kosodate.childcare import services
+from kosodate.childcare import services, services_scheduled
 from kosodate.childcare.models import Booking, FacilityDay, Registration
 from kosodate.core.models import Notification, OutboundMessage
 from tests.worker import run_worker
@@ -283,7 +283,7 @@ def test_unconfirmed_offer_passes_to_the_next_family(
     services.booking_cancel(booking=first, user=resident)
     second.refresh_from_db()
     assert second.status == "offered"
-    services.booking_offers_expire(now=second.offer_expires_at + timedelta(seconds=1))
+    services_scheduled.booking_offers_expire(now=second.offer_expires_at + timedelta(seconds=1))
     second.refresh_from_db()
     third.refresh_from_db()
     assert second.status == "cancelled" and second.cancel_reason == "offer_expired"

@@ -8,7 +8,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from kosodate.childcare import services
+from kosodate.childcare import services, services_scheduled
 from kosodate.core.models import Notification, OutboundMessage
 
 from .support import bookable_day
@@ -39,7 +39,7 @@ def test_reminder_once(resident, staffed_facility, child, facility_staff):
     with time_machine.travel(the_day_before, tick=False):
         call_command("send_childcare_reminders")
         call_command("send_childcare_reminders")
-        assert services.booking_reminders_send() == 0
+        assert services_scheduled.booking_reminders_send() == 0
     assert Notification.objects.filter(kind="childcare.reminder").count() == 1
     message = OutboundMessage.objects.get(kind="childcare.reminder")
     assert "着替え" in message.body  # what to bring
@@ -53,11 +53,11 @@ def test_no_reminder_for_other_days_or_cancelled(resident, staffed_facility, chi
         datetime.combine(booking.date - timedelta(days=2), time(12))
     )
     with time_machine.travel(two_days_before, tick=False):
-        assert services.booking_reminders_send() == 0
+        assert services_scheduled.booking_reminders_send() == 0
     services.booking_cancel(booking=booking, user=resident)
     the_day_before = two_days_before + timedelta(days=1)
     with time_machine.travel(the_day_before, tick=False):
-        assert services.booking_reminders_send() == 0
+        assert services_scheduled.booking_reminders_send() == 0
 
 
 def test_reminder_in_the_guardians_language(resident, staffed_facility, child, facility_staff):
@@ -68,7 +68,7 @@ def test_reminder_in_the_guardians_language(resident, staffed_facility, child, f
         datetime.combine(booking.date - timedelta(days=1), time(12))
     )
     with time_machine.travel(the_day_before, tick=False):
-        services.booking_reminders_send()
+        services_scheduled.booking_reminders_send()
     message = OutboundMessage.objects.get(kind="childcare.reminder")
     assert message.subject.startswith("Reminder: temporary care tomorrow")
     assert "A change of clothes" in message.body

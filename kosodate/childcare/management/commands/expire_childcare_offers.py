@@ -8,7 +8,7 @@ Safe to run anywhere, any number of times (row locks and compare-and-swap)."""
 
 from django.core.management.base import BaseCommand
 
-from kosodate.childcare.services import booking_offers_expire
+from kosodate.childcare.services_scheduled import booking_offers_expire
 
 
 class Command(BaseCommand):

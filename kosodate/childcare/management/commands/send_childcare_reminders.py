@@ -7,7 +7,7 @@ once (a compare-and-swap on Booking.reminder_sent_at)."""
 
 from django.core.management.base import BaseCommand
 
-from kosodate.childcare.services import booking_reminders_send
+from kosodate.childcare.services_scheduled import booking_reminders_send
 
 
 class Command(BaseCommand):
