@@ -413,8 +413,10 @@ def cpu_snapshot(master: int, database: str) -> dict[int, float]:
     return {pid: _cpu_seconds(pid) for pid in pids}
 
 
-def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+def cpu_used(
+    before: dict[int, float], after: dict[int, float], only: set[int] | None = None
+) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after if only is None or pid in only)
 
 
 def measure(
@@ -436,11 +438,14 @@ def measure(
     result = rush()
     time.sleep(0.5)
     after = cpu_snapshot(server.pid, database)
+    backends = set(_postgres_backends(database))
     return {
         "bare": bare,
         "rush": result,
         "bare_cpu_s": cpu_used(before, middle),
         "rush_cpu_s": cpu_used(middle, after),
+        # The database's share (its backends), to tell the web's CPU from PostgreSQL's.
+        "rush_db_cpu_s": cpu_used(middle, after, only=backends),
     }
 
 

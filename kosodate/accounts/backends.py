@@ -13,6 +13,8 @@ from __future__ import annotations
 from allauth.account.auth_backends import AuthenticationBackend
 from allauth.account.internal.userkit import filter_users_by_email, get_user_by_username
 
+from kosodate.core.prepared import PreparedQuery
+
 
 def account_for_credentials(credentials: dict):
     """The account an email address or 利用者番号 names (None when none does). allauth's sign-in
@@ -35,25 +37,38 @@ def account_for_credentials(credentials: dict):
     return None
 
 
+def _signed_in_user_query(user_id: int):
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
+    return (
+        get_user_model()
+        ._default_manager.annotate(
+            has_verified_email=Exists(
+                EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+            )
+        )
+        .filter(pk=user_id)
+        .order_by("pk")[:1]
+    )
+
+
+# Every signed-in request reads its account: compiled once per process (core.prepared), not
+# built and compiled by the ORM each time.
+SIGNED_IN_USER = PreparedQuery(_signed_in_user_query, "user_id")
+
+
 class SignInBackend(AuthenticationBackend):
     def get_user(self, user_id):
         """The signed-in account of a request, read together with whether it has a confirmed
         email address (`has_verified_email`, which resident_services_block_reason would
         otherwise ask in a query of its own on every service page)."""
-        from allauth.account.models import EmailAddress
-        from django.contrib.auth import get_user_model
-        from django.db.models import Exists, OuterRef
-
-        model = get_user_model()
-        user = (
-            model._default_manager.annotate(
-                has_verified_email=Exists(
-                    EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
-                )
-            )
-            .filter(pk=user_id)
-            .first()
-        )
+        try:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        user = SIGNED_IN_USER.first(user_id=user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def _authenticate(self, request, **credentials):
