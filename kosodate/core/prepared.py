@@ -119,3 +119,22 @@ class PreparedQuery:
     def first(self, *, using: str = "default", **values: int) -> models.Model | None:
         found = self.objects(using=using, **values)
         return found[0] if found else None
+
+    def bound(self, **values: int) -> "BoundQuery":
+        """This query with its values, to run later (core.capacity.capacity_locked takes one)."""
+        return BoundQuery(self, values)
+
+    def model(self, using: str = "default") -> type[models.Model]:
+        compiled = self._compiled_for(using)
+        if compiled.klass_info is None:
+            raise TypeError("not a queryset of model instances")
+        return compiled.klass_info["model"]
+
+
+class BoundQuery:
+    def __init__(self, prepared: PreparedQuery, values: dict[str, int]):
+        self.prepared = prepared
+        self.values = values
+
+    def objects(self, using: str = "default") -> list[models.Model]:
+        return self.prepared.objects(using=using, **self.values)

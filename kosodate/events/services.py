@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kosodate.accounts.models import Child
 from kosodate.core import audit, idempotency, waitlist
-from kosodate.core.capacity import capacity_locked
+from kosodate.core.capacity import capacity_locked, locking_query
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
 from kosodate.core.task_batches import task_batch
@@ -68,6 +68,8 @@ APPLICATIONS = StatusFlow(
     history_fk="application",
     changed_at="updated_at",
 )
+# The event's row, locked by every application of a rush: compiled once per process.
+EVENT_ROW = locking_query(lambda pk: Event.objects.filter(pk=pk), "pk")
 # Reminders go out the day before at this local time.
 REMINDER_TIME = time(9, 0)
 
@@ -297,7 +299,7 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
         _("Your household has already applied for this event."), code="duplicate"
     )
     try:
-        with capacity_locked(Event.objects.filter(pk=event.pk)) as (locked,):
+        with capacity_locked(EVENT_ROW.bound(pk=event.pk)) as (locked,):
             event = locked[0]
             # Everything may have changed while this request waited for the lock.
             _application_check(event=event, user=user, children=children, adults=adults, now=now)
