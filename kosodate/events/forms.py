@@ -2,6 +2,7 @@
 only parse, normalise (NFKC) and check; services decide."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -47,10 +48,49 @@ class AdultsField(forms.IntegerField):
         return super().to_python(value)
 
 
+class ChildrenField(forms.ModelMultipleChoiceField):
+    """With `rows` (the household's children, already read), the posted ids are checked against
+    them, and the chosen children are given as a list in their order: Django's field builds and
+    runs a query of its own for that, on every application POST of a rush."""
+
+    rows: list | None = None
+
+    def _check_values(self, value):
+        if self.rows is None:
+            return super()._check_values(value)
+        # Django's own checks and messages, in its order.
+        try:
+            value = frozenset(value)
+        except TypeError:
+            raise ValidationError(
+                self.error_messages["invalid_list"], code="invalid_list"
+            ) from None
+        for pk in value:
+            self.validate_no_null_characters(pk)
+            try:
+                int(pk)
+            except (ValueError, TypeError):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                ) from None
+        chosen = {str(pk) for pk in value}
+        available = {str(row.pk) for row in self.rows}
+        for pk in value:
+            if str(pk) not in available:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return [row for row in self.rows if str(row.pk) in chosen]
+
+
 class ApplicationForm(IdempotentForm):
     """Applied once: sent again (a retry after an error page) it answers with the first result."""
 
-    children = forms.ModelMultipleChoiceField(
+    children = ChildrenField(
         label=_("Children who will come"),
         queryset=None,
         required=False,
@@ -64,9 +104,10 @@ class ApplicationForm(IdempotentForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "size": 3}),
     )
 
-    def __init__(self, *args, children_queryset, **kwargs):
+    def __init__(self, *args, children_queryset, children_rows: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["children"].queryset = children_queryset
+        self.fields["children"].rows = children_rows
         self.fields["children"].label_from_instance = lambda child: child.full_name
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
-from kosodate.accounts.selectors import household_children
+from kosodate.accounts.selectors import household_children, household_children_list
 from kosodate.core.dates import month_parse, out_of_range_message
 
 from . import selectors, services
@@ -113,6 +113,8 @@ def application_create(request, pk: int):
     form = ApplicationForm(
         request.POST or None,
         children_queryset=household_children(user=request.user),
+        # A POST checks the chosen children against the household's, read in one prepared query.
+        children_rows=household_children_list(user=request.user) if posted else None,
     )
     # A POST goes to the service even when the household has applied: if it is the same form sent
     # again (its idempotency key), the service answers with the application it made.

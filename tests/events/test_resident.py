@@ -222,6 +222,23 @@ def test_cannot_bring_another_households_child(client, applicant, other_applican
     assert not Application.objects.exists()
 
 
+def test_the_chosen_children_are_checked_against_the_households(client, applicant, other_applicant):
+    """The form checks the posted ids against the household's children read once (ChildrenField
+    with rows): another household's child, an id that is no number and a repeated id are refused
+    as Django's own field refuses them, one of the household's own is accepted once."""
+    event = EventFactory()
+    own = applicant.household.children.get()
+    other = other_applicant.household.children.get()
+    for posted, code in (([own.pk, other.pk], "invalid_choice"), (["x"], "invalid_pk_value")):
+        response = _apply(client, applicant, event, children=posted)
+        assert response.status_code == 200 and not Application.objects.exists()
+        [error] = response.context["form"].errors.as_data()["children"]
+        assert error.code == code
+    response = _apply(client, applicant, event, children=[own.pk, own.pk])
+    assert response.status_code == 302
+    assert list(Application.objects.get().children.all()) == [own]
+
+
 def test_my_applications_statuses_and_ics(client, make_family):
     event = EventFactory(capacity=1, title="ベビーマッサージ")
     first, second = make_family(), make_family()
