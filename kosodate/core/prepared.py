@@ -59,7 +59,8 @@ class _Compiled:
                 column[0].target.attname for column in compiler.select[self.model_slice]
             ]
             self.annotations = list(compiler.annotation_col_map.items())
-            self.fetch_mode = queryset._fetch_mode
+            # Django 6.1's fetch mode of the queryset (not in the type stubs yet).
+            self.fetch_mode = getattr(queryset, "_fetch_mode", None)
 
 
 class PreparedQuery:
