@@ -3,7 +3,6 @@ package reads it), in the page's language, for the sign-in history and the sessi
 
 from django import template
 from django.utils.translation import gettext as _
-from user_agents import parse
 
 register = template.Library()
 
@@ -12,6 +11,10 @@ register = template.Library()
 def device(user_agent: str | None) -> str:
     if not user_agent:
         return ""
+    # Imported here, not at the top: its parser tables take a tenth of a second to load, and the
+    # system checks load every template library at each process start (the worker's included).
+    from user_agents import parse
+
     agent = parse(user_agent)
     browser, system = agent.browser.family, agent.os.family
     if browser == "Other" and system == "Other":
