@@ -1,4 +1,5 @@
-"""Staff input for the core tables: announcements, maintenance windows, the municipality profile.
+"""Staff input for the core tables: announcements, maintenance windows, the municipality profile;
+and the widgets and fields the apps' forms share.
 
 The forms only parse and check; the views and the admin hand `cleaned_data` to services.py."""
 
@@ -62,6 +63,47 @@ class FlatSelect(forms.Select):
             mark_safe(self._attrs(widget["attrs"])),  # noqa: S308 (escaped by format_html)
             mark_safe(options),  # noqa: S308 (each option escaped by format_html)
         )
+
+
+class ChildrenField(forms.ModelMultipleChoiceField):
+    """The household's children to choose from (events' applications, childcare's bookings and
+    registrations). With `rows` (the household's children, already read by the app, e.g. from a
+    prepared query), the posted ids are checked against them, and the chosen children are given
+    as a list in their order: Django's field builds and runs a query of its own for that, on
+    every POST of a rush. Without `rows`, Django's field as it is (its queryset)."""
+
+    rows: list | None = None
+
+    def _check_values(self, value):
+        if self.rows is None:
+            return super()._check_values(value)
+        # Django's own checks and messages, in its order.
+        try:
+            value = frozenset(value)
+        except TypeError:
+            raise forms.ValidationError(
+                self.error_messages["invalid_list"], code="invalid_list"
+            ) from None
+        for pk in value:
+            self.validate_no_null_characters(pk)
+            try:
+                int(pk)
+            except (ValueError, TypeError):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                ) from None
+        chosen = {str(pk) for pk in value}
+        available = {str(row.pk) for row in self.rows}
+        for pk in value:
+            if str(pk) not in available:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return [row for row in self.rows if str(row.pk) in chosen]
 
 
 # --- Announcements ----------------------------------------------------------------------------

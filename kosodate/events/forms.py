@@ -2,12 +2,11 @@
 only parse, normalise (NFKC) and check; services decide."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kosodate.core.dates import form_date_validate
-from kosodate.core.forms import DateTimeLocalInput
+from kosodate.core.forms import ChildrenField, DateTimeLocalInput
 from kosodate.core.idempotency import IdempotentForm
 from kosodate.core.text import normalize_line, normalize_text
 
@@ -46,45 +45,6 @@ class AdultsField(forms.IntegerField):
         if isinstance(value, str):
             value = normalize_line(value)
         return super().to_python(value)
-
-
-class ChildrenField(forms.ModelMultipleChoiceField):
-    """With `rows` (the household's children, already read), the posted ids are checked against
-    them, and the chosen children are given as a list in their order: Django's field builds and
-    runs a query of its own for that, on every application POST of a rush."""
-
-    rows: list | None = None
-
-    def _check_values(self, value):
-        if self.rows is None:
-            return super()._check_values(value)
-        # Django's own checks and messages, in its order.
-        try:
-            value = frozenset(value)
-        except TypeError:
-            raise ValidationError(
-                self.error_messages["invalid_list"], code="invalid_list"
-            ) from None
-        for pk in value:
-            self.validate_no_null_characters(pk)
-            try:
-                int(pk)
-            except (ValueError, TypeError):
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                ) from None
-        chosen = {str(pk) for pk in value}
-        available = {str(row.pk) for row in self.rows}
-        for pk in value:
-            if str(pk) not in available:
-                raise ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": pk},
-                )
-        return [row for row in self.rows if str(row.pk) in chosen]
 
 
 class ApplicationForm(IdempotentForm):
