@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kosodate.core.dates import month_parse
-from kosodate.core.forms import DateTimeLocalInput, FlatSelect
+from kosodate.core.forms import ChildrenField, DateTimeLocalInput, FlatSelect
 from kosodate.core.idempotency import IdempotentForm
 from kosodate.core.text import (
     NormalizedCharField,
@@ -22,7 +22,7 @@ from .models import AgeBand, CapacityMode, Facility, Reason
 from .services_facility import RULE_FIELDS
 
 
-class ChildChoiceField(forms.ModelMultipleChoiceField):
+class ChildChoiceField(ChildrenField):
     widget = forms.CheckboxSelectMultiple
 
     def label_from_instance(self, obj):
@@ -64,10 +64,12 @@ class BookingForm(IdempotentForm):
         help_text=_("Allergies, health, anything the carers should know on the day."),
     )
 
-    def __init__(self, *args, facility: Facility, children_qs, **kwargs):
+    def __init__(self, *args, facility: Facility, children_qs, children_rows=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.facility = facility
         self.fields["children"].queryset = children_qs
+        # A POST checks the chosen children against the household's, read by the view.
+        self.fields["children"].rows = children_rows
         choices = _time_choices(facility)
         self.fields["start"].choices = choices[:-1]
         self.fields["end"].choices = choices[1:]

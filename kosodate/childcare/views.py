@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kosodate.accounts.decorators import resident_services_required
-from kosodate.accounts.selectors import household_children
+from kosodate.accounts.selectors import household_children, household_children_list
 from kosodate.core.dates import day_parse
 
 from . import (
@@ -290,6 +290,8 @@ def _booking_form(request, facility, data=None):
         data,
         facility=facility,
         children_qs=household_children(user=request.user),
+        # A POST checks the chosen children against the household's, read in one prepared query.
+        children_rows=household_children_list(user=request.user) if data is not None else None,
         initial=initial,
     )
 

@@ -130,6 +130,28 @@ def test_another_households_child_is_refused(client, resident, facility, child, 
     assert not Booking.objects.exists()
 
 
+def test_the_chosen_children_are_checked_against_the_households(
+    client, resident, facility, child, other_child
+):
+    """The booking POST checks the posted ids against the household's children read once
+    (core.forms.ChildrenField with rows): another household's child, an id that is no number and
+    a repeated id are refused or taken as Django's own field does."""
+    client.force_login(resident)
+    day = bookable_day()
+    for posted, code in (
+        ([child.pk, other_child.pk], "invalid_choice"),
+        (["x"], "invalid_pk_value"),
+    ):
+        data = {**booking_data(day, children=[]), "children": posted}
+        response = _send(client, facility, data)
+        assert response.status_code == 200 and not Booking.objects.exists()
+        [error] = response.context["form"].errors.as_data()["children"]
+        assert error.code == code
+    response = _send(client, facility, {**booking_data(day, children=[child, child])})
+    assert response.status_code == 302
+    assert list(Booking.objects.values_list("child", flat=True)) == [child.pk]
+
+
 def test_closed_days_are_refused(client, resident, facility, child):
     client.force_login(resident)
     day = bookable_day()
