@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kosodate.accounts.models import User
+from kosodate.core.prepared import PreparedQuery
 from kosodate.core.registry import UpcomingItem
 
 from . import availability_cache
@@ -48,8 +49,12 @@ def facility_areas(*, facilities: list[Facility] | None = None) -> list[tuple[st
     return sorted(seen.items())
 
 
+# Read on every booking POST of a rush: compiled once per process (core.prepared).
+FACILITY_PUBLIC = PreparedQuery(lambda pk: Facility.objects.filter(pk=pk, is_active=True), "pk")
+
+
 def facility_get_public(*, pk: int) -> Facility:
-    facility = Facility.objects.filter(pk=pk, is_active=True).first()
+    facility = FACILITY_PUBLIC.first(pk=pk)
     if facility is None:
         raise Http404
     return facility
