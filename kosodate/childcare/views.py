@@ -289,8 +289,9 @@ def _booking_form(request, facility, data=None):
     return BookingForm(
         data,
         facility=facility,
-        children_qs=household_children(user=request.user),
-        # A POST checks the chosen children against the household's, read in one prepared query.
+        # A POST checks the chosen children against the household's, read in one prepared query
+        # (and shows them again from those rows if it is refused): no queryset is needed then.
+        children_qs=household_children(user=request.user) if data is None else None,
         children_rows=household_children_list(user=request.user) if data is not None else None,
         initial=initial,
     )
@@ -388,7 +389,11 @@ def booking_send(request, pk: int):
                 messages.success(
                     request,
                     _("%(child)s: %(status)s")
-                    % {"child": booking.child.full_name, "status": booking.get_status_display()},
+                    # The label from the enum: get_status_display() rebuilds the choices' dict.
+                    % {
+                        "child": booking.child.full_name,
+                        "status": Booking.Status(booking.status).label,
+                    },
                 )
             if len(bookings) == 1:
                 return redirect("childcare:booking_detail", code=bookings[0].code)

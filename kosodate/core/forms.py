@@ -4,6 +4,7 @@ and the widgets and fields the apps' forms share.
 The forms only parse and check; the views and the admin hand `cleaned_data` to services.py."""
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -65,13 +66,40 @@ class FlatSelect(forms.Select):
         )
 
 
+class _RowsChoiceIterator(ModelChoiceIterator):
+    """The choices of a ChildrenField from its rows when it has them (no query), else Django's
+    (from its queryset)."""
+
+    def __iter__(self):
+        rows = self.field.rows
+        if rows is None:
+            yield from super().__iter__()
+            return
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in rows:
+            yield self.choice(obj)
+
+    def __len__(self):
+        if self.field.rows is None:
+            return super().__len__()
+        return len(self.field.rows) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        if self.field.rows is None:
+            return super().__bool__()
+        return self.field.empty_label is not None or bool(self.field.rows)
+
+
 class ChildrenField(forms.ModelMultipleChoiceField):
     """The household's children to choose from (events' applications, childcare's bookings and
     registrations). With `rows` (the household's children, already read by the app, e.g. from a
-    prepared query), the posted ids are checked against them, and the chosen children are given
-    as a list in their order: Django's field builds and runs a query of its own for that, on
-    every POST of a rush. Without `rows`, Django's field as it is (its queryset)."""
+    prepared query), the posted ids are checked against them, the chosen children are given as a
+    list in their order, and the choices shown again (a refused POST) are the rows: Django's
+    field builds and runs a query of its own for each, on every POST of a rush, so with rows the
+    queryset may be None. Without `rows`, Django's field as it is (its queryset)."""
 
+    iterator = _RowsChoiceIterator
     rows: list | None = None
 
     def _check_values(self, value):

@@ -147,6 +147,10 @@ def test_the_chosen_children_are_checked_against_the_households(
         assert response.status_code == 200 and not Booking.objects.exists()
         [error] = response.context["form"].errors.as_data()["children"]
         assert error.code == code
+        # Shown again from the rows read for the check: the household's own child only.
+        page = response.content.decode()
+        assert f'name="children" value="{child.pk}"' in page
+        assert f'value="{other_child.pk}"' not in page
     response = _send(client, facility, {**booking_data(day, children=[child, child])})
     assert response.status_code == 302
     assert list(Booking.objects.values_list("child", flat=True)) == [child.pk]
