@@ -23,7 +23,7 @@ from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked, capacity_locking, lock_row_get_or_create
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
-from kosodate.core.task_batches import task_batch
+from kosodate.core.task_batches import TASK_BATCH_SIZE, task_batch
 from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors_lock, selectors_quote, tasks
@@ -347,21 +347,17 @@ def _staff_url() -> str:
     return reverse("childcare_staff:index")
 
 
-# How many requests one task of the worker tells at once (core.task_batches).
-NOTIFY_BATCH_SIZE = 100
-
-
 def booking_request_notify(*, booking_ids: list[int], positions: list[int], context=None) -> int:
     """Tell the family what became of each booking of their request, and the facility's staff
     of a request to decide (run by the worker once the request has committed; booking_request
-    enqueues it), together with up to NOTIFY_BATCH_SIZE − 1 other requests whose tasks are
+    enqueues it), together with up to TASK_BATCH_SIZE − 1 other requests whose tasks are
     waiting (core.task_batches: their tasks are done in this transaction). A booking that has
     moved on meanwhile (cancelled, offered, decided) is not told of its first state: that change
     told the family itself. Returns how many bookings were told."""
     own = {"booking_ids": booking_ids, "positions": positions}
     # The emails go out from this task, after its commit (not as tasks of their own).
     with messages_sent_inline(), transaction.atomic():
-        batch = task_batch(context, own, size=NOTIFY_BATCH_SIZE)
+        batch = task_batch(context, own, size=TASK_BATCH_SIZE)
         bookings = {
             b.pk: b
             for b in Booking.objects.filter(

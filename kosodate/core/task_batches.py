@@ -27,6 +27,10 @@ from django.utils import timezone
 # A task left RUNNING for this long belongs to a worker that stopped: a batch commits in seconds.
 TASK_BATCH_LEASE = timedelta(minutes=5)
 
+# How many tasks one run takes at once, by default: a rush's thousand families are ten batches,
+# each one INSERT of notifications, one of emails, and one SMTP connection.
+TASK_BATCH_SIZE = 100
+
 # The paths of the tasks that run in batches (registered by `batched`): only these are put back
 # in the queue by the sweep, since only their work is marked done in their own transaction.
 _BATCHED: set[str] = set()

@@ -20,7 +20,7 @@ from kosodate.core import audit, idempotency, waitlist
 from kosodate.core.capacity import capacity_locked, locking_query
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
-from kosodate.core.task_batches import task_batch
+from kosodate.core.task_batches import TASK_BATCH_SIZE, task_batch
 from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
@@ -349,25 +349,19 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
     return application
 
 
-# How many families one task of the worker tells at once (core.task_batches): a rush's thousand
-# notifications are ten batches, each with one INSERT of notifications, one of emails, and one
-# SMTP connection.
-NOTIFY_BATCH_SIZE = 100
-
-
 def application_created_notify(
     *, application_id: int, status: str, position: int | None = None, context=None
 ) -> int:
     """Tell the family what became of their new application (run by the worker once the
     application's transaction has committed; application_create enqueues it), together with the
-    families of up to NOTIFY_BATCH_SIZE − 1 other applications whose tasks are waiting
+    families of up to TASK_BATCH_SIZE − 1 other applications whose tasks are waiting
     (core.task_batches: their tasks are done in this transaction). Nothing is said when an
     application has moved on meanwhile (cancelled, offered, drawn): that change told them itself.
     Returns how many applications were told."""
     own = {"application_id": application_id, "status": status, "position": position}
     # The emails go out from this task, after its commit (not as tasks of their own).
     with messages_sent_inline(), transaction.atomic():
-        batch = {b["application_id"]: b for b in task_batch(context, own, size=NOTIFY_BATCH_SIZE)}
+        batch = {b["application_id"]: b for b in task_batch(context, own, size=TASK_BATCH_SIZE)}
         applications = Application.objects.select_related("event").filter(pk__in=batch)
         told = [
             (application, batch[application.pk].get("position"))

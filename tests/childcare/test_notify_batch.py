@@ -49,7 +49,7 @@ def test_requests_are_told_in_batches_over_one_connection_each(
     mail_server,
     monkeypatch,
 ):
-    monkeypatch.setattr(services, "NOTIFY_BATCH_SIZE", 4)
+    monkeypatch.setattr(services, "TASK_BATCH_SIZE", 4)
     facility.auto_approve = True
     facility.places_age1_2 = 3
     facility.save()

@@ -47,7 +47,7 @@ def test_n_applications_are_told_in_batches_over_one_connection_each(
     mail_server,
     monkeypatch,
 ):
-    monkeypatch.setattr(services, "NOTIFY_BATCH_SIZE", 5)
+    monkeypatch.setattr(services, "TASK_BATCH_SIZE", 5)
     families = [make_family() for _ in range(12)]
     _apply(families)
     assert _tasks().filter(status=TaskResultStatus.READY).count() == 12
