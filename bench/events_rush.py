@@ -186,11 +186,17 @@ def main() -> None:
     if args.profile:
         print("\n".join(result["profile"]))
     harness.print_rush(result, what="applications")
+    if database_url.startswith("sqlite"):
+        # SQLite runs inside the web processes: their CPU is the database's too.
+        web_db = f"gunicorn with SQLite in it {result['cpu_ms_per_application_web_db']:.1f} ms"
+    else:
+        web_db = (
+            f"gunicorn + PostgreSQL {result['cpu_ms_per_application_web_db']:.1f} ms, of which "
+            f"PostgreSQL {result['cpu_ms_per_application_db']:.1f} ms"
+        )
     print(
-        f"CPU per application: {result['cpu_ms_per_application']:.1f} ms (gunicorn + PostgreSQL "
-        f"{result['cpu_ms_per_application_web_db']:.1f} ms, of which PostgreSQL "
-        f"{result['cpu_ms_per_application_db']:.1f} ms; then the worker delivering the emails "
-        f"in {worker['wall_s']:.1f} s)"
+        f"CPU per application: {result['cpu_ms_per_application']:.1f} ms ({web_db}; then the "
+        f"worker delivering the emails in {worker['wall_s']:.1f} s)"
     )
     harness.print_worker(worker)
 
