@@ -38,3 +38,16 @@ def test_views_query_no_model_directly():
         if ".objects." in line or ".objects\n" in line
     ]
     assert not offenders, offenders
+
+
+def test_only_core_holidays_reads_the_holiday_calendar():
+    """Japan's days off come from one module (core.holidays), for every service: no app builds
+    its own table from the `holidays` library."""
+    offenders = [
+        f"{path.relative_to(KOSODATE)}:{number}"
+        for path in KOSODATE.rglob("*.py")
+        if path != KOSODATE / "core" / "holidays.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if line.lstrip().startswith(("import holidays", "from holidays"))
+    ]
+    assert not offenders, offenders

@@ -5,15 +5,14 @@ and capacity arithmetic. Pure functions on values, no database writes."""
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
-import holidays
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kosodate.core import ages
 from kosodate.core.cache import cache_read, cache_write
+from kosodate.core.holidays import is_year_end, national_holiday
 from kosodate.core.waitlist import OfferPolicy
 
 from .models import (
@@ -104,33 +103,14 @@ def rules_for(facility: Facility, defaults: ChildcareRules | None = None) -> Rul
 
 
 # --- Closed days ------------------------------------------------------------------------------
-@lru_cache(maxsize=16)
-def _japan_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year, language="ja")
-
-
-@lru_cache(maxsize=16)
-def _japan_holidays_en(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year, language="en_US")
-
-
-def national_holiday(day: date, *, english: bool = False) -> str:
-    """The holiday's name (振替休日 included), or ""."""
-    table = _japan_holidays_en(day.year) if english else _japan_holidays(day.year)
-    return table.get(day) or ""
-
-
-def is_new_year_break(day: date) -> bool:
-    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
-
-
+# The national holidays and 年末年始 are core's (core.holidays), shared with 相談 and ファミサポ.
 def closed_reason(
     rules: Rules, day: date, facility_day: FacilityDay | None = None, *, english: bool = False
 ) -> str:
     """Why the facility is closed that day, in words for the family, or "" if open."""
     if facility_day is not None and facility_day.closed:
         return facility_day.closed_reason or str(_("Closed by the facility"))
-    if rules.closed_new_year and is_new_year_break(day):
+    if rules.closed_new_year and is_year_end(day):
         return str(_("New Year holidays"))
     if rules.closed_on_national_holidays:
         name = national_holiday(day, english=english)

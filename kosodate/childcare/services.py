@@ -24,6 +24,7 @@ from kosodate.core.capacity import capacity_locked, capacity_locking, lock_row_g
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
 from kosodate.core.task_batches import TASK_BATCH_SIZE, task_batch
+from kosodate.core.task_rows import QueuedTask
 from kosodate.core.waitlist import StatusFlow
 
 from . import notices, selectors_lock, selectors_quote, tasks
@@ -315,29 +316,33 @@ def _booking_request(
                     status_changed_at=now,
                 )
             )
-        # The bookings (ids drawn by day_lock), their history, the key and the day's held
-        # counts: one statement on PostgreSQL (core.db.insert_together).
-        if booking_ids is None:
-            Booking.objects.bulk_create(bookings)
-        insert_together(
-            [
-                *(bookings if booking_ids else ()),
-                *(BOOKINGS.history_row(b, status=b.status, actor=user, now=now) for b in bookings),
-                *idempotency.key_rows(bookings),
-            ],
-            updates=state.held_update(now),
-        )
         positions = []
         position = waiting_before
         for booking in bookings:
             if booking.status == S.WAITLISTED:
                 position += 1
             positions.append(position)
+        if booking_ids is None:
+            Booking.objects.bulk_create(bookings)
         # The family (and, for a request to decide, the staff) are told by the worker: the task
         # row is written in this transaction, the notifications and emails after commit.
-        tasks.booking_request_notify_task.enqueue(
-            booking_ids=[b.pk for b in bookings], positions=positions
+        telling = QueuedTask(
+            tasks.booking_request_notify_task,
+            booking_ids=[b.pk for b in bookings],
+            positions=positions,
         )
+        # The bookings (ids drawn by day_lock), their history, the key, the telling task and
+        # the day's held counts: one statement on PostgreSQL (core.db.insert_together).
+        insert_together(
+            [
+                *(bookings if booking_ids else ()),
+                *(BOOKINGS.history_row(b, status=b.status, actor=user, now=now) for b in bookings),
+                *idempotency.key_rows(bookings),
+                *telling.rows,
+            ],
+            updates=state.held_update(now),
+        )
+        telling.enqueued()
     return bookings
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kosodate.accounts.decorators import resident_services_required
 from kosodate.accounts.selectors import household_children, household_children_list
 from kosodate.core.dates import day_parse
+from kosodate.core.holidays import national_holiday
 
 from . import (
     calendar_ics,
@@ -181,7 +182,7 @@ def day_view(request, day: str):
             "band_label": AgeBand(band).label,
             "query": _query(data),
             "month_query": _query(data, month=the_day.strftime("%Y-%m")),
-            "holiday": R.national_holiday(the_day, english=request.LANGUAGE_CODE.startswith("en")),
+            "holiday": national_holiday(the_day, english=request.LANGUAGE_CODE.startswith("en")),
         },
     )
 

@@ -3,24 +3,14 @@ working day's start and end, on days the service is open (no weekends, national 
 when the municipality's rules say so)."""
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
-import holidays
 from django.utils import timezone
+
+from kosodate.core.holidays import is_national_holiday, is_year_end
 
 # A deadline is never further than this many calendar days away, whatever the rules (a guard
 # against rules that would close every day).
 MAX_DAYS = 400
-
-
-@lru_cache(maxsize=8)
-def _japan_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year)
-
-
-def is_year_end(day: date) -> bool:
-    """年末年始: 29 December to 3 January, as municipal offices close."""
-    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
 
 
 def is_working_day(day: date, rules) -> bool:
@@ -28,7 +18,7 @@ def is_working_day(day: date, rules) -> bool:
         return False
     if rules.closed_sunday and day.weekday() == 6:
         return False
-    if rules.closed_holidays and day in _japan_holidays(day.year):
+    if rules.closed_holidays and is_national_holiday(day):
         return False
     return not (rules.closed_year_end and is_year_end(day))
 

@@ -21,6 +21,7 @@ from kosodate.core.capacity import capacity_locked, locking_query
 from kosodate.core.db import insert_together
 from kosodate.core.services import messages_sent_inline
 from kosodate.core.task_batches import TASK_BATCH_SIZE, task_batch
+from kosodate.core.task_rows import QueuedTask
 from kosodate.core.waitlist import StatusFlow
 
 from . import selectors, tasks
@@ -323,8 +324,17 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
                 application.waitlist_number = counts["top"] + 1
                 position = counts["waiting"] + 1
             application.save()
-            # The history row and the children in one statement (core.db.insert_together): the
-            # lock is held for at most four statements (tests/performance/).
+            # The family is told by the worker: the task row is written in this transaction (so
+            # it exists exactly when the application does), the notifications and emails after
+            # commit, outside the lock. The history row, the children, the key and the task in
+            # one statement (core.db.insert_together): the lock is held for at most three
+            # statements (tests/performance/).
+            telling = QueuedTask(
+                tasks.events_application_notify_task,
+                application_id=application.pk,
+                status=application.status,
+                position=position,
+            )
             insert_together(
                 [
                     APPLICATIONS.history_row(
@@ -335,14 +345,10 @@ def _application_create(*, event: Event, user, children: list[Child], adults: in
                         for child in children
                     ),
                     *idempotency.key_rows(application),
+                    *telling.rows,
                 ]
             )
-            # The family is told by the worker: the task row is written in this transaction
-            # (so it exists exactly when the application does), the notifications and emails
-            # after commit, outside the lock.
-            tasks.events_application_notify_task.enqueue(
-                application_id=application.pk, status=application.status, position=position
-            )
+            telling.enqueued()
     except IntegrityError as error:
         # The unique constraint caught a double submission that raced past the check above.
         raise duplicate from error

@@ -4,20 +4,14 @@ the fee for each further child, transport at cost; and cancellation charges. Pur
 
 import math
 from datetime import date, datetime, time, timedelta
-from functools import cache
 
-import holidays
+from kosodate.core.holidays import is_national_holiday
 
 from .models import CentreRules
 
 
-@cache
-def _holidays(year: int) -> holidays.HolidayBase:
-    return holidays.Japan(years=year)
-
-
 def is_weekend_or_holiday(day: date) -> bool:
-    return day.weekday() >= 5 or day in _holidays(day.year)
+    return day.weekday() >= 5 or is_national_holiday(day)
 
 
 def _minutes(starts: time, ends: time) -> int:

@@ -13,6 +13,7 @@ from kosodate.childcare import rules as R
 from kosodate.childcare import services
 from kosodate.childcare.availability_cache import availability_changed
 from kosodate.childcare.models import Facility
+from kosodate.core.holidays import national_holiday
 
 from .support import FacilityFactory, bookable_day, family, registered
 
@@ -51,7 +52,7 @@ def test_holidays_and_new_year_are_closed():
     assert R.closed_reason(rules, date(2027, 1, 3)) == "年末年始の休み"
     assert R.closed_reason(rules, date(2026, 6, 7)) == "日曜日"
     assert R.closed_reason(rules, date(2026, 6, 8)) == ""
-    assert R.national_holiday(date(2026, 5, 4), english=True) == "Greenery Day"
+    assert national_holiday(date(2026, 5, 4), english=True) == "Greenery Day"
 
 
 def test_ages_and_school_entry():

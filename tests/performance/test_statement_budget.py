@@ -66,6 +66,13 @@ def signed_in_family(client, municipality):
     return user, child
 
 
+# PERFORMANCE.md's ceiling is 8 statements, 4 in the lock; what the POSTs take now (the telling
+# task's row written with the others, core.task_rows) is pinned, so that any statement more
+# fails (docs/benchmarks.md says where they go).
+EVENT_STATEMENTS = 7
+EVENT_IN_LOCK = 3
+
+
 def _apply(client, event, child) -> tuple:
     client.get(reverse("events:detail", args=[event.pk]))  # the page, open before the opening
     _warm_process_caches()
@@ -79,14 +86,16 @@ def _apply(client, event, child) -> tuple:
     return Budget(captured.captured_queries)
 
 
-def test_an_event_application_takes_at_most_8_statements_4_of_them_in_the_lock(
+def test_an_event_application_takes_at_most_7_statements_3_of_them_in_the_lock(
     client, signed_in_family
 ):
     _user, child = signed_in_family
     event = EventFactory(capacity=20)
     budget = _apply(client, event, child)
-    assert len(budget.statements) <= 8, budget.explain()
-    assert len(budget.in_lock) <= 4, budget.explain()
+    assert len(budget.statements) <= EVENT_STATEMENTS, budget.explain()
+    assert len(budget.in_lock) <= EVENT_IN_LOCK, budget.explain()
+    # The task that tells the family is written by the lock's last statement, with the rest.
+    assert "django_tasks_database_dbtaskresult" in budget.in_lock[-1], budget.explain()
     # The one lock, taken once.
     assert sum(" FOR UPDATE" in sql for sql in budget.statements) == 1, budget.explain()
 
@@ -113,8 +122,8 @@ def test_the_budget_holds_on_a_full_event_with_a_long_waitlist(client, signed_in
     assert Application.objects.get(household=signed_in_family[0].household).status == (
         Application.Status.WAITLISTED
     )
-    assert len(budget.statements) <= 8, budget.explain()
-    assert len(budget.in_lock) <= 4, budget.explain()
+    assert len(budget.statements) <= EVENT_STATEMENTS, budget.explain()
+    assert len(budget.in_lock) <= EVENT_IN_LOCK, budget.explain()
 
 
 def test_a_statement_added_inside_the_lock_breaks_the_budget(client, signed_in_family, monkeypatch):
@@ -132,7 +141,7 @@ def test_a_statement_added_inside_the_lock_breaks_the_budget(client, signed_in_f
     monkeypatch.setattr(selectors, "event_counts", one_more)
     _user, child = signed_in_family
     budget = _apply(client, EventFactory(capacity=20), child)
-    assert len(budget.in_lock) == 5
+    assert len(budget.in_lock) == EVENT_IN_LOCK + 1, budget.explain()
 
 
 # --- 一時預かり --------------------------------------------------------------------------------
@@ -166,10 +175,11 @@ def _book(client, facility, kid, day) -> Budget:
     return Budget(captured.captured_queries)
 
 
-# PERFORMANCE.md's target, as for events (docs/benchmarks.md says where the statements go): the
-# children locked with the quote's reads, then the day; any statement more fails.
-BOOKING_STATEMENTS = 8
-BOOKING_IN_LOCK = 4
+# As for events, what the POST takes now, under PERFORMANCE.md's 8 and 4 (docs/benchmarks.md says
+# where the statements go): the children locked with the quote's reads, then the day; any
+# statement more fails.
+BOOKING_STATEMENTS = 7
+BOOKING_IN_LOCK = 3
 
 
 def test_a_childcare_booking_stays_within_its_statements(client, childcare_request):
@@ -179,6 +189,7 @@ def test_a_childcare_booking_stays_within_its_statements(client, childcare_reque
     # Two locks, the children's first, then the day's (core/capacity.py's order).
     locks = [sql for sql in budget.statements if " FOR UPDATE" in sql.upper()]
     assert [("accounts_child" in sql.split("FROM")[1]) for sql in locks] == [True, False], locks
+    assert "django_tasks_database_dbtaskresult" in budget.in_lock[-1], budget.explain()
 
 
 def test_a_statement_added_inside_the_childcare_lock_breaks_the_budget(
