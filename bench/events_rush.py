@@ -42,7 +42,7 @@ def prepare(households: int, places: int) -> dict:
     from django.utils import timezone
 
     from kosodate.core.models import Notification, OutboundMessage
-    from kosodate.events import services
+    from kosodate.events import services_staff
     from kosodate.events.models import Application, Event
 
     try:
@@ -59,7 +59,7 @@ def prepare(households: int, places: int) -> dict:
         DBTaskResult.objects.all().delete()  # this database is the benchmark's own
     users = harness.households(households)
     now = timezone.now()
-    event = services.event_create(
+    event = services_staff.event_create(
         actor=None,
         title="人気の親子講座",
         description="ベンチマーク用の講座です。",

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from kosodate.accounts.models import Child, Household, User
 
-from . import services, services_scheduled
+from . import services, services_scheduled, services_staff
 from .models import Event
 
 PLACE = ("こもれび子育て支援センター", "Komorebi family support centre")
@@ -57,7 +57,7 @@ def _event(admin: User, title: str, **fields) -> tuple[Event, bool]:
     fields.setdefault("place", PLACE[0])
     fields.setdefault("place_en", PLACE[1])
     fields.setdefault("category", Event.Category.CLASS)
-    return services.event_create(actor=admin, title=title, **fields), True
+    return services_staff.event_create(actor=admin, title=title, **fields), True
 
 
 def events_demo_load(*, admin: User, hanako: User, taro: User, now: datetime | None = None) -> None:
@@ -219,7 +219,7 @@ def events_demo_load(*, admin: User, hanako: User, taro: User, now: datetime | N
     )
     if created:
         services.application_create(event=event, user=taro, children=[], adults=1)
-        services.event_cancel(event=event, actor=admin, reason="台風の接近のため中止します。")
+        services_staff.event_cancel(event=event, actor=admin, reason="台風の接近のため中止します。")
 
     _event(
         admin,
@@ -248,7 +248,7 @@ def _organised_by_the_centre(*, admin: User, staff: User) -> None:
     centre = centre_model.objects.filter(staff_members__user=staff).order_by("pk").first()
     event = Event.objects.filter(title="親子リトミック").first()
     if centre is not None and event is not None and event.organiser_id is None:
-        services.event_update(event=event, actor=admin, organiser=centre)
+        services_staff.event_update(event=event, actor=admin, organiser=centre)
 
 
 def demo_load(context) -> None:

@@ -18,7 +18,7 @@ from kosodate.core.access import (
 )
 from kosodate.core.csv import csv_response
 
-from . import selectors, services
+from . import selectors, services_staff
 from .forms import EventCancelForm, EventStaffForm, ParticipantsMessageForm
 from .models import Application
 
@@ -57,11 +57,13 @@ def event_create(request, copy_from: int | None = None):
     source = None
     if copy_from is not None:
         source = selectors.event_get_for_staff(user=request.user, pk=copy_from)
-        initial = services.event_copy_initial(event=source)
+        initial = services_staff.event_copy_initial(event=source)
     form = EventStaffForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.event_create(actor=request.user, request=request, **form.cleaned_data)
+            event = services_staff.event_create(
+                actor=request.user, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             _add_error(form, error)
         else:
@@ -79,7 +81,7 @@ def event_edit(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.event_update(
+            services_staff.event_update(
                 event=event, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
@@ -96,7 +98,7 @@ def event_cancel(request, pk: int):
     event = selectors.event_get_for_staff(user=request.user, pk=pk)
     form = EventCancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        count = services.event_cancel(
+        count = services_staff.event_cancel(
             event=event, actor=request.user, reason=form.cleaned_data["reason"], request=request
         )
         messages.success(
@@ -131,7 +133,7 @@ def _participant_rows(event) -> list[dict]:
 def event_detail(request, pk: int):
     event = selectors.event_get_for_staff(user=request.user, pk=pk)
     rows = _participant_rows(event)
-    services.participants_viewed(event=event, actor=request.user, request=request)
+    services_staff.participants_viewed(event=event, actor=request.user, request=request)
     return render(
         request,
         "events/staff/detail.html",
@@ -149,7 +151,9 @@ def event_detail(request, pk: int):
 @events_staff_required
 def participants_csv(request, pk: int):
     event = selectors.event_get_for_staff(user=request.user, pk=pk)
-    services.participants_viewed(event=event, actor=request.user, request=request, export=True)
+    services_staff.participants_viewed(
+        event=event, actor=request.user, request=request, export=True
+    )
     header = [
         _("Status"),
         _("Waitlist number"),
@@ -193,7 +197,7 @@ def _participant_csv_rows(event):
 def attendance(request, pk: int):
     event = selectors.event_get_for_staff(user=request.user, pk=pk)
     ids = {int(value) for value in request.POST.getlist("attended") if value.isdigit()}
-    came = services.attendance_record(
+    came = services_staff.attendance_record(
         event=event, attended_ids=ids, actor=request.user, request=request
     )
     messages.success(request, _("Attendance saved: %(count)s family(ies) came.") % {"count": came})
@@ -206,7 +210,7 @@ def participants_message(request, pk: int):
     event = selectors.event_get_for_staff(user=request.user, pk=pk)
     form = ParticipantsMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        count = services.participants_message(
+        count = services_staff.participants_message(
             event=event, actor=request.user, request=request, **form.cleaned_data
         )
         messages.success(

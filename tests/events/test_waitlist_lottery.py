@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kosodate.core.models import AuditLog, Notification, OutboundMessage
-from kosodate.events import services, services_scheduled
+from kosodate.events import services, services_scheduled, services_staff
 from kosodate.events.models import Application, Event
 from tests.worker import run_worker
 
@@ -97,7 +97,7 @@ def test_more_places_after_an_edit_are_offered(client, make_family, municipal_st
     first, second = make_family(), make_family()
     _apply(client, first, event)
     _apply(client, second, event)
-    services.event_update(event=event, actor=municipal_staff, capacity=2)
+    services_staff.event_update(event=event, actor=municipal_staff, capacity=2)
     assert _status(second) == Application.Status.OFFERED
 
 
@@ -178,7 +178,7 @@ def test_lottery_waitlist_promotes_after_the_draw(client, make_family):
 
 def test_cancelled_lottery_is_never_drawn(municipal_staff):
     event = _lottery_event()
-    services.event_cancel(event=event, actor=municipal_staff, reason="雨天")
+    services_staff.event_cancel(event=event, actor=municipal_staff, reason="雨天")
     with time_machine.travel(event.applications_close_at + timedelta(seconds=1)):
         assert services_scheduled.lotteries_run_due() == 0
 
@@ -192,7 +192,7 @@ def test_the_worker_draws_when_the_window_closes_and_expires_offers(
     now = timezone.now()
     families = [make_family() for _ in range(3)]
     with django_capture_on_commit_callbacks(execute=True):
-        event = services.event_create(
+        event = services_staff.event_create(
             actor=municipal_staff,
             title="抽選の講座",
             description="説明",

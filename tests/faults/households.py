@@ -24,7 +24,7 @@ def prepare(places: int, households: int) -> dict:
 
     from kosodate.accounts import selectors as account_selectors
     from kosodate.accounts.models import Child, Household, TermsAcceptance, User
-    from kosodate.events import services
+    from kosodate.events import services_staff
     from kosodate.events.models import Event
 
     today = timezone.localdate()
@@ -69,7 +69,7 @@ def prepare(places: int, households: int) -> dict:
         ]
     )
     now = timezone.now()
-    event = services.event_create(
+    event = services_staff.event_create(
         actor=None,
         title="人気の親子講座（障害試験）",
         description="障害試験用の講座です。",
