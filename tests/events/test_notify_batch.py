@@ -10,7 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -111,6 +111,44 @@ def test_a_batch_that_rolls_back_leaves_every_task_to_be_done_again(make_family,
     told = Notification.objects.filter(kind__startswith="events.")
     assert sorted(told.values_list("user", flat=True)) == sorted(f.pk for f in families)
     assert len(mailoutbox) == 4
+
+
+def test_a_task_another_worker_takes_between_the_read_and_the_claim_stays_its(make_family):
+    """Where the database has no SKIP LOCKED (SQLite), another worker may take a ready task after
+    this batch read it and before this batch claims it: the batch leaves it out and marks only
+    what it took (the compare-and-swap in task_batch). Simulated on either database by taking one
+    of them just after the batch's read, as the other worker would."""
+    families = [make_family() for _ in range(4)]
+    _apply(families)
+    own, *others = _tasks().order_by("enqueued_at")
+    own.claim("this-worker")
+    stolen = others[1]
+    table = DBTaskResult._meta.db_table
+    state = {"taken": False}
+
+    def another_worker_takes_one(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not state["taken"] and sql.lstrip().upper().startswith("SELECT") and table in sql:
+            state["taken"] = True
+            DBTaskResult.objects.filter(pk=stolen.pk).update(
+                status=TaskResultStatus.RUNNING, worker_ids=["another-worker"]
+            )
+        return result
+
+    with transaction.atomic():
+        context = type("Context", (), {"task_result": own.task_result})()
+        with connection.execute_wrapper(another_worker_takes_one):
+            batch = task_batches.task_batch(context, {"own": True}, size=10)
+    assert state["taken"]
+    expected = [{"own": True}] + [o.args_kwargs["kwargs"] for o in others if o.pk != stolen.pk]
+    assert sorted(map(repr, batch)) == sorted(map(repr, expected))
+    stolen.refresh_from_db()
+    assert stolen.status == TaskResultStatus.RUNNING and stolen.worker_ids == ["another-worker"]
+    assert stolen.return_value is None  # not marked as done in this batch
+    done = _tasks().filter(status=TaskResultStatus.SUCCESSFUL)
+    assert sorted(done.values_list("pk", flat=True)) == sorted(
+        o.pk for o in [own, *others] if o.pk != stolen.pk
+    )
 
 
 def test_a_task_whose_row_was_put_back_does_not_tell_its_family_twice(make_family, mailoutbox):
