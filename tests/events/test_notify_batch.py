@@ -124,16 +124,19 @@ def test_a_task_another_worker_takes_between_the_read_and_the_claim_stays_its(ma
     own.claim("this-worker")
     stolen = others[1]
     table = DBTaskResult._meta.db_table
-    state = {"taken": False}
+    state = {"read": False, "taken": False}
 
     def another_worker_takes_one(execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        if not state["taken"] and sql.lstrip().upper().startswith("SELECT") and table in sql:
+        # Just before the claim (the first UPDATE after the read of the ready tasks).
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if table in sql and verb == "SELECT":
+            state["read"] = True
+        elif table in sql and verb == "UPDATE" and state["read"] and not state["taken"]:
             state["taken"] = True
             DBTaskResult.objects.filter(pk=stolen.pk).update(
                 status=TaskResultStatus.RUNNING, worker_ids=["another-worker"]
             )
-        return result
+        return execute(sql, params, many, context)
 
     with transaction.atomic():
         context = type("Context", (), {"task_result": own.task_result})()
