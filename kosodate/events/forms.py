@@ -11,6 +11,7 @@ from kosodate.core.idempotency import IdempotentForm
 from kosodate.core.text import normalize_line, normalize_text
 
 from .models import Event
+from .services_staff import EVENT_EDITABLE_FIELDS
 
 
 class EventFilterForm(forms.Form):
@@ -74,33 +75,7 @@ class ApplicationForm(IdempotentForm):
 class EventStaffForm(forms.ModelForm):
     class Meta:
         model = Event
-        fields = [
-            "organiser",
-            "title",
-            "title_en",
-            "category",
-            "description",
-            "description_en",
-            "place",
-            "place_en",
-            "starts_at",
-            "ends_at",
-            "min_age_months",
-            "max_age_months",
-            "min_school_grade",
-            "max_school_grade",
-            "capacity",
-            "capacity_unit",
-            "per_family_limit",
-            "fee",
-            "bring",
-            "bring_en",
-            "mode",
-            "applications_open_at",
-            "applications_close_at",
-            "offer_hours",
-            "cancel_hours_before",
-        ]
+        fields = list(EVENT_EDITABLE_FIELDS)  # what staff may change is the services' to say
         widgets = {
             "starts_at": DateTimeLocalInput(),
             "ends_at": DateTimeLocalInput(),

@@ -23,13 +23,14 @@ from .services import APPLICATIONS, _waitlist_promote
 # Reminders go out the day before at this local time.
 REMINDER_TIME = time(9, 0)
 
+# What staff may change on an event, in the order the staff form shows them (EventStaffForm).
 EVENT_EDITABLE_FIELDS = (
     "organiser",
     "title",
     "title_en",
+    "category",
     "description",
     "description_en",
-    "category",
     "place",
     "place_en",
     "starts_at",
@@ -44,9 +45,9 @@ EVENT_EDITABLE_FIELDS = (
     "fee",
     "bring",
     "bring_en",
+    "mode",
     "applications_open_at",
     "applications_close_at",
-    "mode",
     "offer_hours",
     "cancel_hours_before",
 )
