@@ -117,7 +117,7 @@ def test_a_task_another_worker_takes_between_the_read_and_the_claim_stays_its(ma
     """Where the database has no SKIP LOCKED (SQLite), another worker may take a ready task after
     this batch read it and before this batch claims it: the batch leaves it out and marks only
     what it took (the compare-and-swap in task_batch). Simulated on either database by taking one
-    of them just after the batch's read, as the other worker would."""
+    of them between the batch's read and its claim, as the other worker would."""
     families = [make_family() for _ in range(4)]
     _apply(families)
     own, *others = _tasks().order_by("enqueued_at")
